@@ -1,0 +1,83 @@
+//! One file per subcommand: each orchestrates the pipeline stages and hands results to the
+//! printer and reports. Must not: format output itself or hold business rules of a stage.
+
+pub mod render;
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::Target;
+use crate::exit::Failure;
+use crate::settings::{Environment, Settings, SettingsError};
+
+impl From<SettingsError> for Failure {
+    fn from(e: SettingsError) -> Failure {
+        Failure::usage(e)
+    }
+}
+
+/// What a command works on: an environment, or a bare folder.
+pub struct Resolved<'a> {
+    /// The environment's name, or the folder's path for a bare folder.
+    pub name: String,
+    pub env: Option<&'a Environment>,
+    pub dir: PathBuf,
+}
+
+/// Loads settings for a `PATH | --env ENV` command.
+pub fn load_settings(cli: &crate::cli::Cli, path: Option<&Path>) -> Result<Settings, Failure> {
+    Ok(Settings::load(
+        cli.repo.as_deref(),
+        cli.config.as_deref(),
+        path,
+    )?)
+}
+
+/// Resolves `PATH | --env ENV` into a folder inside the repository.
+pub fn resolve_target<'a>(
+    settings: &'a Settings,
+    target: &Target,
+) -> Result<Resolved<'a>, Failure> {
+    match (&target.path, &target.env) {
+        (Some(p), _) => {
+            let dir = std::env::current_dir()
+                .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))?
+                .join(p);
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!("{} is not a folder", p.display())));
+            }
+            Ok(Resolved {
+                name: p.display().to_string(),
+                env: None,
+                dir,
+            })
+        }
+        (None, Some(name)) => {
+            let env = settings.environment(name)?;
+            let dir = settings.env_dir(env);
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!(
+                    "environment `{name}`: folder {} does not exist",
+                    env.path
+                )));
+            }
+            Ok(Resolved {
+                name: env.name.clone(),
+                env: Some(env),
+                dir,
+            })
+        }
+        (None, None) => Err(Failure::usage(format!(
+            "give a folder (PATH) or an environment (--env ENV); known environments: {}",
+            if settings.environments.is_empty() {
+                "(none)".to_string()
+            } else {
+                settings
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ))),
+    }
+}
