@@ -150,16 +150,16 @@ fn write_scalar_inline(out: &mut String, text: &str, style: Style) {
         Style::Plain if text.is_empty() => out.push_str("null"),
         // A plain scalar that means a number, bool or null is written as it was read.
         Style::Plain if !matches!(resolve_plain(text), Scalar::Str(_)) => out.push_str(text),
-        Style::Plain if plain_safe(text) || plain_string_ok(text) => out.push_str(text),
-        Style::Plain => write_scalar_inline(out, text, Style::Str),
-        Style::Str if plain_safe(text) => out.push_str(text),
-        Style::Str if text.contains('\'') || has_special_chars(text) => {
-            write_double_quoted(out, text)
-        }
-        Style::Str => {
-            out.push('"');
-            out.push_str(text);
-            out.push('"');
+        Style::Plain | Style::Str => {
+            if reads_as_other_type(text) || has_special_chars(text) {
+                write_double_quoted(out, text)
+            } else if plain_syntax_ok(text) {
+                out.push_str(text)
+            } else {
+                out.push('\'');
+                out.push_str(&text.replace('\'', "''"));
+                out.push('\'');
+            }
         }
     }
 }
@@ -224,42 +224,19 @@ fn write_multiline(out: &mut String, text: &str, level: usize) {
     }
 }
 
-/// True when `text` can be written unquoted and still be read back as this same string by both
-/// YAML 1.1 (kubectl, the API server) and YAML 1.2 (kustomize, Flux) readers.
-fn plain_safe(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
-        return false;
-    };
-    if !matches!(resolve_plain(text), Scalar::Str(_)) {
-        return false;
+/// True when a YAML 1.1 reader (kubectl, the API server) or a YAML 1.2 reader (kustomize,
+/// Flux) would read the unquoted text as something other than this string; go-yaml writes
+/// such strings double-quoted.
+fn reads_as_other_type(text: &str) -> bool {
+    if text.is_empty() || !matches!(resolve_plain(text), Scalar::Str(_)) {
+        return true;
     }
-    if first.is_whitespace()
-        || text.ends_with(char::is_whitespace)
-        || "-?:,[]{}#&*!|>'\"%@`=".contains(first) && !(first == '-' && dash_safe(text))
-    {
-        return false;
-    }
-    if text.contains(": ")
-        || text.contains(" #")
-        || text.ends_with(':')
-        || text.contains('\t')
-        || has_special_chars(text)
-    {
-        return false;
-    }
-    // Strings a YAML 1.2 reader or a timestamp-aware reader would take as something else.
-    let lower = text.to_ascii_lowercase();
-    if matches!(lower.as_str(), "true" | "false" | "null" | "~")
-        || looks_like_timestamp(text)
-        || looks_numeric(text)
-    {
-        return false;
-    }
-    true
+    looks_like_timestamp(text) || is_base60(text)
 }
 
-/// A plain string from the input that is still safe to write unquoted (`1.2.3`, `v1`).
-fn plain_string_ok(text: &str) -> bool {
+/// True when the text may be written as a plain scalar (no indicator at the start, no `: `
+/// or ` #` inside, no surrounding spaces); otherwise go-yaml single-quotes it.
+fn plain_syntax_ok(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
     };
@@ -270,14 +247,12 @@ fn plain_string_ok(text: &str) -> bool {
         || text.contains(": ")
         || text.contains(" #")
         || text.ends_with(':')
-        || has_special_chars(text))
+        || text.contains('\t'))
 }
 
-/// `-foo` is a plain string; `-` alone, `- x` and `-1` are not.
+/// `-foo` is a plain string; `-` alone and `- x` are not.
 fn dash_safe(text: &str) -> bool {
-    text.len() > 1
-        && !text[1..].starts_with(' ')
-        && !text[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.')
+    text.len() > 1 && !text[1..].starts_with(' ')
 }
 
 fn looks_like_timestamp(text: &str) -> bool {
@@ -285,22 +260,28 @@ fn looks_like_timestamp(text: &str) -> bool {
     b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5].is_ascii_digit()
 }
 
-/// Anything a number parser could accept in some YAML dialect (`1e3`, `0x1f`, `1_0`, `+.5`).
-fn looks_numeric(text: &str) -> bool {
+/// YAML 1.1 sexagesimal numbers such as `1:20` or `190:20:30.15`.
+fn is_base60(text: &str) -> bool {
     let t = text.trim_start_matches(['+', '-']);
-    let t = t.strip_prefix('.').unwrap_or(t);
-    t.starts_with(|c: char| c.is_ascii_digit())
-        && t.chars().all(|c| {
-            c.is_ascii_hexdigit()
-                || matches!(
-                    c,
-                    '.' | '_' | 'x' | 'o' | 'X' | 'O' | 'e' | 'E' | '+' | '-' | ':'
-                )
-        })
-        || matches!(
-            text.to_ascii_lowercase().as_str(),
-            ".inf" | "+.inf" | "-.inf" | ".nan"
-        )
+    let mut parts = t.split(':');
+    let Some(head) = parts.next() else {
+        return false;
+    };
+    let mut rest: Vec<&str> = parts.collect();
+    if rest.is_empty() || head.is_empty() || !head.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return false;
+    }
+    let last = rest.pop().unwrap_or("");
+    let last_int = last.split('.').next().unwrap_or("");
+    rest.iter()
+        .all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+        && !last_int.is_empty()
+        && last_int.len() <= 2
+        && last_int.chars().all(|c| c.is_ascii_digit())
+        && last
+            .split('.')
+            .nth(1)
+            .is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
 }
 
 #[cfg(test)]
@@ -336,13 +317,16 @@ mod tests {
             ("j", "it's"),
             ("k", "-x"),
             ("l", "*"),
+            ("m", "@daily"),
+            ("n", "1:20"),
+            ("o", "1.2.3"),
         ] {
             m.set(k, Node::string(v));
         }
         let out = to_string(&m);
         assert_eq!(
             out,
-            "a: \"yes\"\nb: \"0644\"\nc: \"1.5\"\nd: \"null\"\ne: \"\"\nf: web\ng: \"a: b\"\nh: \"2024-01-01\"\ni: \"1e3\"\nj: it's\nk: -x\nl: \"*\"\n"
+            "a: \"yes\"\nb: \"0644\"\nc: \"1.5\"\nd: \"null\"\ne: \"\"\nf: web\ng: 'a: b'\nh: \"2024-01-01\"\ni: \"1e3\"\nj: it's\nk: -x\nl: '*'\nm: '@daily'\n\"n\": \"1:20\"\no: 1.2.3\n"
         );
         let back = parse_stream(&out, FileId(1)).unwrap();
         assert_eq!(back[0].root.as_ref().unwrap().to_json(), m.to_json());

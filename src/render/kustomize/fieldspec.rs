@@ -397,16 +397,18 @@ const REPLICAS: &[Row] = &[
     ("", "", "StatefulSet", "spec/replicas", true),
 ];
 
-/// `commonLabels`: metadata, templates, selectors and volume claim templates.
+/// `commonLabels`: metadata, templates (with volume claim templates) and selectors.
 pub fn common_labels() -> Vec<FieldSpec> {
     let mut v = table(SELECTORS);
-    v.extend(table(TEMPLATE_LABELS));
-    v.extend(table(VOLUME_CLAIM_TEMPLATE_LABELS));
+    v.extend(template_labels());
     v
 }
 
+/// Pod-template labels; kustomize 5.5 counts volume claim templates as templates too.
 pub fn template_labels() -> Vec<FieldSpec> {
-    table(TEMPLATE_LABELS)
+    let mut v = table(TEMPLATE_LABELS);
+    v.extend(table(VOLUME_CLAIM_TEMPLATE_LABELS));
+    v
 }
 
 pub fn common_annotations() -> Vec<FieldSpec> {

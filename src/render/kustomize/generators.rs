@@ -74,10 +74,7 @@ fn generate(
     let what = if secret { "secret" } else { "configmap" };
     let mut pairs: Vec<Pair> = Vec::new();
     for env in &args.envs {
-        let path = ctx
-            .fs
-            .resolve(&k.dir, &env.value)
-            .map_err(|m| ctx.err(env.pos, m))?;
+        let path = ctx.resolve_file(&k.dir, &env.value, env.pos)?;
         let bytes = ctx.fs.read_bytes(&path).map_err(|m| ctx.err(env.pos, m))?;
         for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -127,10 +124,7 @@ fn generate(
     }
     for f in &args.files {
         let (key, file) = parse_file_source(&f.value).map_err(|m| ctx.err(f.pos, m))?;
-        let path = ctx
-            .fs
-            .resolve(&k.dir, &file)
-            .map_err(|m| ctx.err(f.pos, m))?;
+        let path = ctx.resolve_file(&k.dir, &file, f.pos)?;
         if path.is_dir() {
             return Err(ctx.err(
                 f.pos,

@@ -186,6 +186,33 @@ impl Ctx<'_> {
         RenderError::at(&self.fs.sources, pos, msg)
     }
 
+    /// Resolves a file a kustomization in `dir` refers to. Like kustomize's load restrictor,
+    /// files must be in or below the kustomization's folder (other folders are reached by
+    /// listing their kustomization as a resource).
+    pub fn resolve_file(
+        &self,
+        dir: &Path,
+        reference: &str,
+        pos: Pos,
+    ) -> Result<PathBuf, RenderError> {
+        let path = self
+            .fs
+            .resolve(dir, reference)
+            .map_err(|m| self.err(pos, m))?;
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        if path.is_file() && !path.starts_with(&dir) {
+            return Err(self.err(
+                pos,
+                format!(
+                    "`{reference}` is not in or below {}; kustomize only reads files inside the \
+                     kustomization's folder, so list that folder's kustomization instead",
+                    self.fs.rel(&dir)
+                ),
+            ));
+        }
+        Ok(path)
+    }
+
     /// Reads and parses a YAML file referenced from a kustomization at `pos`.
     pub fn read_yaml(
         &mut self,
@@ -193,10 +220,7 @@ impl Ctx<'_> {
         reference: &str,
         pos: Pos,
     ) -> Result<Vec<Node>, RenderError> {
-        let path = self
-            .fs
-            .resolve(dir, reference)
-            .map_err(|m| self.err(pos, m))?;
+        let path = self.resolve_file(dir, reference, pos)?;
         let (file, text) = self.fs.read(&path).map_err(|m| self.err(pos, m))?;
         self.parse_yaml(&text, file)
     }
@@ -367,10 +391,7 @@ fn accumulate_resources(
     ra: &mut Vec<Res>,
 ) -> Result<(), RenderError> {
     for entry in &k.resources {
-        let path = ctx
-            .fs
-            .resolve(&k.dir, &entry.value)
-            .map_err(|m| ctx.err(entry.pos, m))?;
+        let path = ctx.resolve_file(&k.dir, &entry.value, entry.pos)?;
         let added: Vec<Res> = if path.is_dir() {
             accumulate_target(ctx, &path, KustKind::Kustomization, entry.pos)?.0
         } else {

@@ -343,14 +343,12 @@ fn set_path(
                 if !opts.create {
                     return Ok(());
                 }
-                node.set(
-                    k,
-                    if rest.is_empty() {
-                        value.clone()
-                    } else {
-                        Node::map()
-                    },
-                );
+                let child = match rest.first().map(|r| parse_seg(r)) {
+                    None => value.clone(),
+                    Some(Seg::Match(..) | Seg::All | Seg::Index(_)) => Node::seq(Vec::new()),
+                    Some(Seg::Key(_)) => Node::map(),
+                };
+                node.set(k, child);
             }
             match node.get_mut(k) {
                 Some(child) => set_path(child, rest, value, opts, found),
