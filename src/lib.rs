@@ -4,13 +4,19 @@
 //! and for clusters `RenderedSet -> cluster::observe -> plan -> cluster::execute`.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod exit;
+pub mod images;
 pub mod manifest;
+pub mod notify;
+pub mod plan;
 pub mod printer;
 pub mod redact;
 pub mod render;
+pub mod report;
 pub mod settings;
+pub mod validate;
 
 use cli::{Cli, Command};
 use exit::{Exit, Failure};
@@ -21,10 +27,12 @@ pub fn run(cli: Cli) -> Exit {
     let printer = Printer::new(cli.quiet, cli.color);
     let result: Result<Exit, Failure> = match &cli.command {
         Command::Render(args) => commands::render::run(&cli, args, &printer),
-        other => Err(Failure::usage(format!(
-            "`{}` is not available yet",
-            command_name(other)
-        ))),
+        Command::Validate(args) => commands::validate::run(&cli, args, &printer),
+        Command::Diff(args) => commands::diff::run(&cli, args, &printer),
+        Command::Apply(args) => commands::apply::run(&cli, args, &printer),
+        Command::Images(args) => commands::images::run(&cli, args, &printer),
+        Command::Ci(args) => commands::ci::run(&cli, args, &printer),
+        Command::Init(args) => commands::init::run(&cli, args, &printer),
     };
     match result {
         Ok(code) => code,
@@ -32,17 +40,5 @@ pub fn run(cli: Cli) -> Exit {
             printer.error(&f.to_string());
             f.exit
         }
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Render(_) => "render",
-        Command::Validate(_) => "validate",
-        Command::Diff(_) => "diff",
-        Command::Apply(_) => "apply",
-        Command::Images(_) => "images",
-        Command::Ci(_) => "ci",
-        Command::Init(_) => "init",
     }
 }

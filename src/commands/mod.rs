@@ -1,7 +1,13 @@
 //! One file per subcommand: each orchestrates the pipeline stages and hands results to the
 //! printer and reports. Must not: format output itself or hold business rules of a stage.
 
+pub mod apply;
+pub mod ci;
+pub mod diff;
+pub mod images;
+pub mod init;
 pub mod render;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 

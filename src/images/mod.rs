@@ -1,0 +1,1 @@
+//! Image update automation compatible with Flux image policies and setter markers.

@@ -1,0 +1,1 @@
+//! Merge-request comments, job summaries, Slack/Teams/webhook notifications: sends, decides nothing.

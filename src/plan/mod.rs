@@ -1,0 +1,1 @@
+//! Pure planning: normalize, mask secrets, diff, decide actions, order stages.

@@ -1,0 +1,2 @@
+//! Report models and their renderers (text, JSON, Markdown, JUnit, Code Quality, SARIF).
+//! Must not: print or decide anything; every renderer is a pure function to String.
