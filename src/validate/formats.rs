@@ -48,9 +48,16 @@ pub(crate) fn is_quantity(s: &str) -> bool {
     }
 }
 
-/// Go's `encoding/base64.StdEncoding` as used for `[]byte` fields.
+/// Go's `encoding/base64.StdEncoding` as used for `[]byte` fields; like Go, line breaks are
+/// ignored (kustomize wraps long generated values).
 pub(crate) fn is_base64(s: &str) -> bool {
-    base64::engine::general_purpose::STANDARD.decode(s).is_ok()
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if s.contains(['\r', '\n']) {
+        let joined: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+        engine.decode(joined).is_ok()
+    } else {
+        engine.decode(s).is_ok()
+    }
 }
 
 /// kube-openapi's `duration` format: Go durations (`90s`, `1h30m`) and ISO-8601 are both
@@ -120,6 +127,7 @@ mod tests {
     fn base64_and_durations() {
         assert!(is_base64("aGVsbG8="));
         assert!(!is_base64("hello!"));
+        assert!(is_base64("aGVs\nbG8=\n"));
         assert!(is_duration("1h30m"));
         assert!(is_duration("90s"));
         assert!(is_duration("P1D"));

@@ -257,6 +257,7 @@ impl Schemas {
             set: schema_set,
             crds: &crds,
             objects,
+            sources: &set.sources,
             opts,
             files: HashMap::new(),
         };
@@ -502,6 +503,7 @@ struct Resolve<'a> {
     set: &'static builtin::SchemaSet,
     crds: &'a [crd::Crd],
     objects: &'a [Object],
+    sources: &'a Sources,
     opts: &'a ValidateOptions,
     files: HashMap<(String, String, String), Option<PathBuf>>,
 }
@@ -559,7 +561,10 @@ impl Resolve<'_> {
             .enumerate()
             .find(|(_, c)| c.group == group && c.kind == kind)
         {
-            let crd_at = self.objects[crd.object].origin.line;
+            let o = &self.objects[crd.object];
+            let crd_at = self
+                .sources
+                .describe(Pos::new(o.origin.file, o.origin.line, 0));
             return match crd
                 .versions
                 .iter()
@@ -578,7 +583,7 @@ impl Resolve<'_> {
                         Rule::UnknownKind,
                         av_pos,
                         format!(
-                            "the CustomResourceDefinition of {kind} (line {crd_at} of its file) does not serve version {version}; it serves {}",
+                            "the CustomResourceDefinition of {kind} ({crd_at}) does not serve version {version}; it serves {}",
                             served.join(", ")
                         ),
                     ));
@@ -694,15 +699,35 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
     if c.validator.is_valid(&json) {
         return;
     }
-    for err in c.validator.iter_errors(&json) {
-        let path: Vec<Seg> = err
-            .instance_path()
-            .iter()
-            .map(|s| match s {
-                LocationSegment::Property(p) => Seg::Key(p.to_string()),
-                LocationSegment::Index(i) => Seg::Index(i),
-            })
-            .collect();
+    let errors: Vec<_> = c.validator.iter_errors(&json).collect();
+    // Required properties that are missing, by (path, name): an unknown field that is a typo
+    // of one of them is reported once, as the typo.
+    let missing: Vec<(Vec<Seg>, String)> = errors
+        .iter()
+        .filter_map(|e| match e.kind() {
+            ValidationErrorKind::Required { property } => {
+                Some((segments(e.instance_path()), property.as_str()?.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut typos: Vec<(Vec<Seg>, String)> = Vec::new();
+    for err in &errors {
+        if let ValidationErrorKind::AdditionalProperties { unexpected } = err.kind() {
+            let path = segments(err.instance_path());
+            for name in unexpected {
+                let wanted = missing
+                    .iter()
+                    .filter(|(p, _)| *p == path)
+                    .map(|(_, n)| n.as_str());
+                if let Some(w) = names::closest(name, wanted) {
+                    typos.push((path.clone(), w.to_string()));
+                }
+            }
+        }
+    }
+    for err in &errors {
+        let path = segments(err.instance_path());
         let found = locate::find(&obj.node, &path);
         let at = locate::human_path(&path);
         let instance: &Json = err.instance();
@@ -713,9 +738,13 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
                     let mut p = path.clone();
                     p.push(Seg::Key(name.clone()));
                     let f = locate::find(&obj.node, &p);
-                    let hint = names::closest(name, known.iter().copied())
-                        .map(|k| format!(" (did you mean `{k}`?)"))
-                        .unwrap_or_default();
+                    let hint = match names::closest(name, known.iter().copied()) {
+                        Some(k) if typos.iter().any(|(tp, tn)| *tp == path && tn == k) => {
+                            format!(" (did you mean `{k}`? it is required)")
+                        }
+                        Some(k) => format!(" (did you mean `{k}`?)"),
+                        None => String::new(),
+                    };
                     let inside = if at.is_empty() {
                         String::new()
                     } else {
@@ -738,7 +767,9 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
                         v.pos,
                         format!("{full} must not be null: it is required"),
                     ));
-                } else if !(path.is_empty() && prop == "metadata") {
+                } else if !(path.is_empty() && prop == "metadata")
+                    && !typos.iter().any(|(tp, tn)| *tp == path && tn == prop)
+                {
                     let inside = if at.is_empty() {
                         String::new()
                     } else {
@@ -825,6 +856,16 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
             }
         }
     }
+}
+
+fn segments(location: &jsonschema::paths::Location) -> Vec<Seg> {
+    location
+        .iter()
+        .map(|s| match s {
+            LocationSegment::Property(p) => Seg::Key(p.to_string()),
+            LocationSegment::Index(i) => Seg::Index(i),
+        })
+        .collect()
 }
 
 /// `Single(Integer)`/`Multiple(...)` debug text to `integer` / `integer or string`.

@@ -243,6 +243,23 @@ pub(crate) fn openapi_to_json_schema(schema: &mut Value) {
     let nullable = is_true(m, "nullable");
     if is_true(m, "x-kubernetes-int-or-string") {
         m.insert("type".into(), json!(["integer", "string"]));
+        // The usual `anyOf: [{type: integer}, {type: string}]` only restates the type.
+        for key in ["anyOf", "oneOf"] {
+            let only_types = m.get(key).and_then(Value::as_array).is_some_and(|a| {
+                a.iter().all(|s| {
+                    s.as_object().is_some_and(|o| {
+                        o.len() == 1
+                            && matches!(
+                                o.get("type").and_then(Value::as_str),
+                                Some("integer" | "string")
+                            )
+                    })
+                })
+            });
+            if only_types {
+                m.remove(key);
+            }
+        }
     }
     if nullable {
         match m.get_mut("type") {
