@@ -57,7 +57,7 @@ mean() {
   local runs=$1; shift
   if command -v hyperfine >/dev/null; then
     local json; json=$(mktemp)
-    hyperfine --style none --runs "$runs" --warmup "$([ "$runs" -gt 1 ] && echo 1 || echo 0)" \
+    hyperfine -N --style none --runs "$runs" --warmup "$([ "$runs" -gt 1 ] && echo 1 || echo 0)" \
       -i --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null
     python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$json"
     rm -f "$json"

@@ -265,38 +265,45 @@ impl Schemas {
             targets.push(resolve_ctx.target(obj, &mut per_object[i]));
         }
 
-        // Compile each schema in use once.
-        let mut compiled: HashMap<Target, Arc<Compiled>> = HashMap::new();
-        let mut failed: HashMap<Target, String> = HashMap::new();
+        // Compile each schema in use once (in parallel when there are many).
+        let mut distinct: Vec<&Target> = Vec::new();
         for t in &targets {
-            if *t == Target::None || compiled.contains_key(t) || failed.contains_key(t) {
-                continue;
+            if *t != Target::None && !distinct.contains(&t) {
+                distinct.push(t);
             }
-            let result = match t {
+        }
+        let compile_one = |i: usize| -> Result<Arc<Compiled>, String> {
+            match distinct[i] {
                 Target::Builtin(k) => self.builtin.builtin(schema_set, k, opts.strict),
-                Target::Crd(c, v) => crds[*c].versions[*v]
-                    .schema
-                    .as_ref()
-                    .map(|s| crd::document(s, opts.strict, true, schema_set, &self.builtin))
-                    .ok_or_else(|| "no schema".to_string())
-                    .and_then(|doc| {
-                        let validator = schemas::compile(&doc)?;
-                        Ok(Arc::new(Compiled {
-                            validator,
-                            doc,
-                            strip_nulls: false,
-                        }))
-                    }),
-                Target::File(p) => crd::load_file(p, opts.strict).and_then(|doc| {
+                Target::Crd(c, v) => {
+                    let schema = crds[*c].versions[*v]
+                        .schema
+                        .as_ref()
+                        .ok_or_else(|| "no schema".to_string())?;
+                    let doc = crd::document(schema, opts.strict, true, schema_set, &self.builtin);
                     let validator = schemas::compile(&doc)?;
                     Ok(Arc::new(Compiled {
                         validator,
                         doc,
                         strip_nulls: false,
                     }))
-                }),
-                Target::None => continue,
-            };
+                }
+                Target::File(p) => {
+                    let doc = crd::load_file(p, opts.strict)?;
+                    let validator = schemas::compile(&doc)?;
+                    Ok(Arc::new(Compiled {
+                        validator,
+                        doc,
+                        strip_nulls: false,
+                    }))
+                }
+                Target::None => Err("no schema".to_string()),
+            }
+        };
+        let results = run_parallel(distinct.len(), 4, &compile_one);
+        let mut compiled: HashMap<Target, Arc<Compiled>> = HashMap::new();
+        let mut failed: HashMap<Target, String> = HashMap::new();
+        for (t, result) in distinct.into_iter().zip(results) {
             match result {
                 Ok(c) => {
                     compiled.insert(t.clone(), c);
@@ -352,7 +359,7 @@ impl Schemas {
             }
             out
         };
-        let results = run_parallel(objects.len(), &check);
+        let results = run_parallel(objects.len(), 200, &check);
         for (i, r) in results.into_iter().enumerate() {
             per_object[i].extend(r);
         }
@@ -473,12 +480,12 @@ impl Schemas {
     }
 }
 
-/// Runs `f` for 0..n, on all cores when the set is large enough to pay for threads.
-fn run_parallel<T: Send>(n: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
+/// Runs `f` for 0..n in order, on all cores when there are at least `min` items.
+fn run_parallel<T: Send>(n: usize, min: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(8);
-    if threads < 2 || n < 200 {
+    if threads < 2 || n < min {
         return (0..n).map(f).collect();
     }
     let chunk = n.div_ceil(threads);

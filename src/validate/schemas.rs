@@ -86,10 +86,21 @@ pub(crate) struct BuiltinCache {
 
 impl BuiltinCache {
     fn parsed(&self, text: &'static str) -> Arc<Value> {
-        let mut map = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(text)
-            .or_insert_with(|| Arc::new(serde_json::from_str(text).unwrap_or(Value::Bool(true))))
-            .clone()
+        if let Some(v) = self
+            .parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+        {
+            return v.clone();
+        }
+        // Parsed outside the lock; a race only parses twice.
+        let v = Arc::new(serde_json::from_str(text).unwrap_or(Value::Bool(true)));
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(text, v.clone());
+        v
     }
 
     /// `$defs` holding `root` and every definition it reaches.
