@@ -44,6 +44,18 @@ impl Paint {
     }
 }
 
+/// A message on one line without control characters (values from the repository could
+/// otherwise move the cursor or fake colors on a terminal, or break an annotation).
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -67,6 +79,7 @@ pub fn text(report: &ValidationReport, style: TextStyle) -> String {
             );
         }
         let mut current: Option<&str> = None;
+        let mut gutter = 1;
         for f in &env.findings {
             let file = if f.file.is_empty() {
                 "(no file)"
@@ -79,10 +92,20 @@ pub fn text(report: &ValidationReport, style: TextStyle) -> String {
                 }
                 let _ = writeln!(out, "{}", p.bold(file));
                 current = Some(file);
+                gutter = env
+                    .findings
+                    .iter()
+                    .filter(|g| g.file == f.file)
+                    .map(|g| g.line.to_string().len())
+                    .max()
+                    .unwrap_or(1);
             }
-            finding_text(&mut out, &p, f);
+            finding_text(&mut out, &p, f, gutter);
         }
-        if !env.findings.is_empty() && several {
+        if several {
+            if env.findings.is_empty() {
+                let _ = writeln!(out, "  no problems");
+            }
             out.push('\n');
         }
     }
@@ -126,7 +149,7 @@ pub fn text(report: &ValidationReport, style: TextStyle) -> String {
     out
 }
 
-fn finding_text(out: &mut String, p: &Paint, f: &Finding) {
+fn finding_text(out: &mut String, p: &Paint, f: &Finding, gutter: usize) {
     let loc = if f.line > 0 {
         format!("{}:{}", f.line, f.column)
     } else {
@@ -143,18 +166,22 @@ fn finding_text(out: &mut String, p: &Paint, f: &Finding) {
         "  {} {:>7}  {}  {}{}",
         p.severity(f.severity, &sev),
         loc,
-        f.message,
+        one_line(&f.message),
         p.dim(&format!("[{}]", f.rule)),
         object
     );
     if let Some(src) = &f.source_line
         && f.line > 0
     {
-        let num = f.line.to_string();
+        let num = format!("{:>gutter$}", f.line);
         let pad = " ".repeat(num.len());
         let shown: String = src
             .chars()
-            .map(|c| if c == '\t' { '→' } else { c })
+            .map(|c| match c {
+                '\t' => '→',
+                c if c.is_control() => '\u{fffd}',
+                c => c,
+            })
             .collect();
         let col = f.column.max(1) as usize;
         let width = token_width(src, col);
@@ -430,6 +457,13 @@ pub fn sarif(report: &ValidationReport) -> String {
 /// How many annotations of each severity GitHub shows for a step.
 pub const GITHUB_ANNOTATION_LIMIT: usize = 10;
 
+/// Control characters other than line breaks removed.
+fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\r')
+        .collect()
+}
+
 fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
@@ -511,5 +545,249 @@ mod tests {
     fn github_escaping() {
         assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+    use crate::validate::{EnvironmentReport, Finding, ObjectEntry, Rule, Severity};
+
+    fn finding(
+        severity: Severity,
+        rule: Rule,
+        message: &str,
+        at: (&str, u32, u32),
+        object: Option<usize>,
+        source_line: Option<&str>,
+    ) -> Finding {
+        Finding {
+            severity,
+            rule,
+            message: message.to_string(),
+            file: at.0.to_string(),
+            line: at.1,
+            column: at.2,
+            object: object.map(|i| ["Deployment/shop/web", "Service/shop/web", "ConfigMap/shop/web"][i].to_string()),
+            object_index: object,
+            source_line: source_line.map(str::to_string),
+        }
+    }
+
+    fn sample() -> ValidationReport {
+        let objects = vec![
+            ObjectEntry {
+                object: "Deployment/shop/web".into(),
+                api_version: "apps/v1".into(),
+                file: "clusters/dev/web.yaml".into(),
+                line: 1,
+            },
+            ObjectEntry {
+                object: "Service/shop/web".into(),
+                api_version: "v1".into(),
+                file: "clusters/dev/web.yaml".into(),
+                line: 30,
+            },
+            ObjectEntry {
+                object: "ConfigMap/shop/web".into(),
+                api_version: "v1".into(),
+                file: "clusters/dev/config.yaml".into(),
+                line: 1,
+            },
+        ];
+        let dev = EnvironmentReport {
+            environment: "dev".into(),
+            kubernetes_version: "1.33".into(),
+            schema_version: "1.33".into(),
+            files: 3,
+            objects,
+            findings: vec![
+                finding(
+                    Severity::Error,
+                    Rule::YamlSyntax,
+                    "tab character used for indentation; YAML allows only spaces",
+                    ("clusters/dev/broken.yaml", 4, 1),
+                    None,
+                    Some("\tname: cfg"),
+                ),
+                finding(
+                    Severity::Error,
+                    Rule::Schema,
+                    "spec.replicas must be an integer, not a string \"3\" (remove the quotes)",
+                    ("clusters/dev/web.yaml", 7, 13),
+                    Some(0),
+                    Some("  replicas: \"3\""),
+                ),
+                finding(
+                    Severity::Warning,
+                    Rule::ImageTagLatest,
+                    "image `nginx` has no tag, so it means `nginx:latest`; pin a version or a digest",
+                    ("clusters/dev/web.yaml", 18, 18),
+                    Some(0),
+                    Some("          image: nginx"),
+                ),
+                finding(
+                    Severity::Error,
+                    Rule::UnknownField,
+                    "unknown field `imagePullPolcy` in spec.template.spec.containers[0] (did you mean `imagePullPolicy`?)",
+                    ("clusters/dev/web.yaml", 19, 11),
+                    Some(0),
+                    Some("          imagePullPolcy: Always"),
+                ),
+                finding(
+                    Severity::Warning,
+                    Rule::ServiceSelector,
+                    "message with ]]> and \x1b[31mANSI\x1b[0m, <xml> & \"quotes\"\nand a second line, 100% sure",
+                    ("clusters/dev/web.yaml", 36, 3),
+                    Some(1),
+                    None,
+                ),
+            ],
+            notes: vec![],
+        };
+        let prod = EnvironmentReport {
+            environment: "prod".into(),
+            kubernetes_version: "1.30".into(),
+            schema_version: "1.30".into(),
+            files: 1,
+            objects: vec![ObjectEntry {
+                object: "Deployment/shop/web".into(),
+                api_version: "apps/v1".into(),
+                file: "clusters/prod/web.yaml".into(),
+                line: 1,
+            }],
+            findings: vec![],
+            notes: vec![],
+        };
+        ValidationReport {
+            environments: vec![dev, prod],
+        }
+    }
+
+    fn one_env() -> ValidationReport {
+        let mut r = sample();
+        r.environments.truncate(1);
+        r
+    }
+
+    #[test]
+    fn text_report() {
+        insta::assert_snapshot!("text", text(&one_env(), TextStyle { color: false }));
+        insta::assert_snapshot!("text_all_environments", text(&sample(), TextStyle { color: false }));
+        let clean = ValidationReport {
+            environments: vec![sample().environments.remove(1)],
+        };
+        insta::assert_snapshot!("text_clean", text(&clean, TextStyle { color: false }));
+    }
+
+    #[test]
+    fn text_colors_only_when_asked() {
+        let colored = text(&one_env(), TextStyle { color: true });
+        assert!(colored.contains("\x1b[1;31merror  \x1b[0m"), "{colored}");
+        let plain = text(&one_env(), TextStyle { color: false });
+        assert!(!plain.contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn junit_report() {
+        let xml = junit(&sample());
+        insta::assert_snapshot!("junit", xml);
+        // Unique test case names, and well-formed XML despite `]]>` and ANSI codes.
+        assert!(!xml.contains("\x1b"));
+        assert!(!xml.contains("]]>"), "{xml}");
+    }
+
+    #[test]
+    fn junit_names_are_unique_for_duplicates() {
+        let mut r = one_env();
+        let dup = r.environments[0].objects[0].clone();
+        r.environments[0].objects.push(dup);
+        let xml = junit(&r);
+        assert!(xml.contains("name=\"dev/Deployment/shop/web\""), "{xml}");
+        assert!(xml.contains("name=\"dev/Deployment/shop/web #2\""), "{xml}");
+    }
+
+    #[test]
+    fn json_contract() {
+        let v: Value = serde_json::from_str(&json(&sample())).unwrap();
+        assert_eq!(
+            v["summary"],
+            json!({"files": 4, "objects": 4, "errors": 3, "warnings": 2})
+        );
+        let p = &v["problems"][3];
+        assert_eq!(
+            p,
+            &json!({
+                "file": "clusters/dev/web.yaml",
+                "line": 19,
+                "column": 11,
+                "severity": "error",
+                "rule": "unknown-field",
+                "message": "unknown field `imagePullPolcy` in spec.template.spec.containers[0] (did you mean `imagePullPolicy`?)",
+                "object": "Deployment/shop/web",
+                "environment": "dev"
+            })
+        );
+        assert_eq!(v["problems"][0]["object"], Value::Null);
+    }
+
+    #[test]
+    fn codequality_report() {
+        let v: Value = serde_json::from_str(&codequality(&sample())).unwrap();
+        let items = v.as_array().unwrap();
+        assert_eq!(items.len(), 5);
+        let mut fps: Vec<&str> = items.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        fps.sort_unstable();
+        fps.dedup();
+        assert_eq!(fps.len(), 5, "fingerprints are unique");
+        let i = &items[3];
+        assert_eq!(i["check_name"], "unknown-field");
+        assert_eq!(i["severity"], "major");
+        assert_eq!(i["location"], json!({"path": "clusters/dev/web.yaml", "lines": {"begin": 19}}));
+        assert!(i["description"].as_str().unwrap().ends_with("(Deployment/shop/web)"));
+        assert_eq!(items[2]["severity"], "minor");
+    }
+
+    #[test]
+    fn sarif_report() {
+        let v: Value = serde_json::from_str(&sarif(&sample())).unwrap();
+        assert_eq!(v["version"], "2.1.0");
+        let run = &v["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "kubeship");
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), Rule::ALL.len());
+        let r = &run["results"][3];
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert_eq!(r["level"], "error");
+        assert_eq!(
+            r["locations"][0]["physicalLocation"],
+            json!({
+                "artifactLocation": {"uri": "clusters/dev/web.yaml", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 19, "startColumn": 11}
+            })
+        );
+    }
+
+    #[test]
+    fn github_annotations() {
+        insta::assert_snapshot!("github", github(&sample()));
+    }
+
+    #[test]
+    fn github_shows_at_most_ten_of_each() {
+        let mut r = one_env();
+        let f = r.environments[0].findings[1].clone();
+        let w = r.environments[0].findings[2].clone();
+        for _ in 0..20 {
+            r.environments[0].findings.push(f.clone());
+            r.environments[0].findings.push(w.clone());
+        }
+        let out = github(&r);
+        assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 10);
+        assert_eq!(out.lines().filter(|l| l.starts_with("::warning ")).count(), 10);
+        let last = out.lines().last().unwrap();
+        assert!(last.starts_with("kubeship validate: 23 errors, 22 warnings"), "{last}");
+        assert!(last.contains("first 10 of each"), "{last}");
     }
 }
