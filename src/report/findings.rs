@@ -507,7 +507,7 @@ pub fn github(report: &ValidationReport) -> String {
             out,
             "::{cmd} {}::{}",
             props.join(","),
-            escape_data(&f.message)
+            escape_data(&strip_controls(&f.message))
         );
     }
     let errors = report.errors();
@@ -568,7 +568,14 @@ mod snapshots {
             file: at.0.to_string(),
             line: at.1,
             column: at.2,
-            object: object.map(|i| ["Deployment/shop/web", "Service/shop/web", "ConfigMap/shop/web"][i].to_string()),
+            object: object.map(|i| {
+                [
+                    "Deployment/shop/web",
+                    "Service/shop/web",
+                    "ConfigMap/shop/web",
+                ][i]
+                    .to_string()
+            }),
             object_index: object,
             source_line: source_line.map(str::to_string),
         }
@@ -673,7 +680,10 @@ mod snapshots {
     #[test]
     fn text_report() {
         insta::assert_snapshot!("text", text(&one_env(), TextStyle { color: false }));
-        insta::assert_snapshot!("text_all_environments", text(&sample(), TextStyle { color: false }));
+        insta::assert_snapshot!(
+            "text_all_environments",
+            text(&sample(), TextStyle { color: false })
+        );
         let clean = ValidationReport {
             environments: vec![sample().environments.remove(1)],
         };
@@ -736,15 +746,26 @@ mod snapshots {
         let v: Value = serde_json::from_str(&codequality(&sample())).unwrap();
         let items = v.as_array().unwrap();
         assert_eq!(items.len(), 5);
-        let mut fps: Vec<&str> = items.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        let mut fps: Vec<&str> = items
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap())
+            .collect();
         fps.sort_unstable();
         fps.dedup();
         assert_eq!(fps.len(), 5, "fingerprints are unique");
         let i = &items[3];
         assert_eq!(i["check_name"], "unknown-field");
         assert_eq!(i["severity"], "major");
-        assert_eq!(i["location"], json!({"path": "clusters/dev/web.yaml", "lines": {"begin": 19}}));
-        assert!(i["description"].as_str().unwrap().ends_with("(Deployment/shop/web)"));
+        assert_eq!(
+            i["location"],
+            json!({"path": "clusters/dev/web.yaml", "lines": {"begin": 19}})
+        );
+        assert!(
+            i["description"]
+                .as_str()
+                .unwrap()
+                .ends_with("(Deployment/shop/web)")
+        );
         assert_eq!(items[2]["severity"], "minor");
     }
 
@@ -784,10 +805,19 @@ mod snapshots {
             r.environments[0].findings.push(w.clone());
         }
         let out = github(&r);
-        assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 10);
-        assert_eq!(out.lines().filter(|l| l.starts_with("::warning ")).count(), 10);
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("::error ")).count(),
+            10
+        );
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("::warning ")).count(),
+            10
+        );
         let last = out.lines().last().unwrap();
-        assert!(last.starts_with("kubeship validate: 23 errors, 22 warnings"), "{last}");
+        assert!(
+            last.starts_with("kubeship validate: 23 errors, 22 warnings"),
+            "{last}"
+        );
         assert!(last.contains("first 10 of each"), "{last}");
     }
 }

@@ -774,9 +774,12 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
                         v.pos,
                         format!("{full} must not be null: it is required"),
                     ));
-                } else if !(path.is_empty() && prop == "metadata")
-                    && !typos.iter().any(|(tp, tn)| *tp == path && tn == prop)
-                {
+                } else {
+                    let metadata = path.is_empty() && prop == "metadata";
+                    let typo = typos.iter().any(|(tp, tn)| *tp == path && tn == prop);
+                    if metadata || typo {
+                        continue;
+                    }
                     let inside = if at.is_empty() {
                         String::new()
                     } else {
@@ -918,7 +921,7 @@ fn show_value(v: &Json) -> String {
         v => {
             let s = v.to_string();
             if s.len() > 60 {
-                format!("{}…", &s[..s.floor_char_boundary(60)])
+                format!("{}…", cut(&s, 60))
             } else {
                 s
             }
@@ -926,10 +929,21 @@ fn show_value(v: &Json) -> String {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    let end = s
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take_while(|e| *e <= max)
+        .last()
+        .unwrap_or(0);
+    &s[..end]
+}
+
 fn short(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or(msg);
     if first.len() > 300 {
-        format!("{}…", &first[..first.floor_char_boundary(300)])
+        format!("{}…", cut(first, 300))
     } else {
         first.to_string()
     }

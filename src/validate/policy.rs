@@ -8,7 +8,7 @@ use super::RawFinding;
 use super::finding::Rule;
 
 /// The pod template of a built-in workload (`metadata` + `spec`), or the Pod itself.
-pub(crate) fn pod_template<'a>(obj: &'a Object) -> Option<&'a Node> {
+pub(crate) fn pod_template(obj: &Object) -> Option<&Node> {
     let root = &obj.node;
     match (obj.group(), obj.kind()) {
         ("", "Pod") => Some(root),

@@ -77,11 +77,14 @@ impl SchemaSet {
     }
 }
 
+/// (schema set, definition, strict).
+type BuiltinKey = (u32, &'static str, bool);
+
 /// Compiled built-in validators, shared by every environment of a run.
 #[derive(Default)]
 pub(crate) struct BuiltinCache {
     parsed: Mutex<HashMap<&'static str, Arc<Value>>>,
-    compiled: Mutex<HashMap<(u32, &'static str, bool), Arc<Compiled>>>,
+    compiled: Mutex<HashMap<BuiltinKey, Arc<Compiled>>>,
 }
 
 impl BuiltinCache {
@@ -278,10 +281,8 @@ pub(crate) fn openapi_to_json_schema(schema: &mut Value) {
                 let t = t.clone();
                 m.insert("type".into(), json!([t, "null"]));
             }
-            Some(Value::Array(a)) => {
-                if !a.iter().any(|t| t == "null") {
-                    a.push(json!("null"));
-                }
+            Some(Value::Array(a)) if !a.iter().any(|t| t == "null") => {
+                a.push(json!("null"));
             }
             _ => {}
         }
