@@ -166,6 +166,22 @@ const CASES: &[Case] = &[
         "must be `backups.shop.example.com`",
     ),
     case(
+        "container-name",
+        Rule::InvalidName,
+        "app.yaml",
+        17,
+        17,
+        "container name `Web` must consist of lower case",
+    ),
+    case(
+        "resource-name",
+        Rule::Schema,
+        "app.yaml",
+        25,
+        15,
+        "`memroy` is not a container resource",
+    ),
+    case(
         "label-value",
         Rule::InvalidLabel,
         "app.yaml",

@@ -120,6 +120,27 @@ pub(crate) fn to_json_without_nulls(node: &Node) -> Json {
     }
 }
 
+/// JSON for a custom resource: `null` is a value custom resource schemas judge (`nullable`),
+/// except in `metadata`, which the API server decodes like a built-in's.
+pub(crate) fn to_json_custom(node: &Node) -> Json {
+    match &node.value {
+        Value::Map(entries) => {
+            let mut m = serde_json::Map::with_capacity(entries.len());
+            for e in entries {
+                let key = crate::manifest::node::key_string(&e.key);
+                let value = if key == "metadata" {
+                    to_json_without_nulls(&e.value)
+                } else {
+                    e.value.to_json()
+                };
+                m.insert(key, value);
+            }
+            Json::Object(m)
+        }
+        _ => node.to_json(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +203,11 @@ mod tests {
         assert_eq!(
             to_json_without_nulls(&n),
             serde_json::json!({"metadata": {"name": "a"}, "list": [null, 1]})
+        );
+        let n = doc("metadata:\n  creationTimestamp: null\nspec:\n  x: null\n");
+        assert_eq!(
+            to_json_custom(&n),
+            serde_json::json!({"metadata": {}, "spec": {"x": null}})
         );
     }
 }

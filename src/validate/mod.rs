@@ -347,6 +347,7 @@ impl Schemas {
                 schema_findings(c, obj, &mut out);
             }
             if let Some(t) = policy::pod_template(obj) {
+                structure::pod_template(t, &mut out);
                 if opts.is_on(Rule::ImageTagLatest) {
                     policy::image_tags(t, &mut out);
                 }
@@ -701,7 +702,7 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
     let json = if c.strip_nulls {
         locate::to_json_without_nulls(&obj.node)
     } else {
-        obj.node.to_json()
+        locate::to_json_custom(&obj.node)
     };
     if c.validator.is_valid(&json) {
         return;

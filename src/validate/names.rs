@@ -73,6 +73,28 @@ pub(crate) fn dns1035_label(s: &str) -> Option<String> {
     None
 }
 
+/// Port names (IANA service names): at most 15 lower case alphanumerics and `-`, with at
+/// least one letter, no leading, trailing or double `-`.
+pub(crate) fn port_name(s: &str) -> Option<String> {
+    if s.len() > 15 {
+        return Some(format!(
+            "must be no more than 15 characters (it has {})",
+            s.len()
+        ));
+    }
+    let b = s.as_bytes();
+    let ok = !b.is_empty()
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !s.contains("--");
+    (!ok).then(|| {
+        "must be lower case alphanumerics or '-' with at least one letter, and not start or end with '-' (an IANA service name, e.g. `http`)".to_string()
+    })
+}
+
 /// RBAC names: anything but `.`, `..`, or text with `/` or `%`.
 pub(crate) fn path_segment(s: &str) -> Option<String> {
     if s.is_empty() {
@@ -212,6 +234,10 @@ mod tests {
         assert_eq!(path_segment("system:controller:x"), None);
         assert!(path_segment("a/b").is_some());
         assert!(path_segment("..").is_some());
+        assert_eq!(port_name("http-metrics"), None);
+        assert!(port_name("8080").is_some());
+        assert!(port_name("Http").is_some());
+        assert!(port_name("very-long-port-name").is_some());
     }
 
     #[test]

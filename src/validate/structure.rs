@@ -212,3 +212,72 @@ fn show(path: &[Step<'_>]) -> String {
     }
     s
 }
+
+/// Names inside a pod template the API server validates: container names (DNS labels),
+/// container port names (IANA service names) and resource names in requests and limits.
+pub(crate) fn pod_template(template: &Node, out: &mut Vec<RawFinding>) {
+    let Some(spec) = template.get("spec") else {
+        return;
+    };
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        for c in spec.get(list).map(Node::items).unwrap_or(&[]) {
+            if let Some(n) = c.get("name")
+                && let Some(name) = n.as_str()
+                && let Some(why) = names::dns1123_label(name)
+            {
+                out.push(RawFinding::new(
+                    Rule::InvalidName,
+                    n.pos,
+                    format!("container name `{name}` {why}"),
+                ));
+            }
+            for p in c.get("ports").map(Node::items).unwrap_or(&[]) {
+                if let Some(n) = p.get("name")
+                    && let Some(name) = n.as_str()
+                    && let Some(why) = names::port_name(name)
+                {
+                    out.push(RawFinding::new(
+                        Rule::InvalidName,
+                        n.pos,
+                        format!("port name `{name}` {why}"),
+                    ));
+                }
+            }
+            for kind in ["requests", "limits"] {
+                let Some(map) = c.path(&["resources", kind]) else {
+                    continue;
+                };
+                for e in map.entries() {
+                    let Some(k) = e.key.text() else { continue };
+                    if let Some(why) = resource_name_problem(k) {
+                        out.push(RawFinding::new(
+                            Rule::Schema,
+                            e.key.pos,
+                            format!("resources.{kind}: `{k}` {why}"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+const STANDARD_RESOURCES: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
+
+/// Container resource names: the standard ones, `hugepages-<size>`, or extended resources
+/// with a domain prefix (`nvidia.com/gpu`).
+fn resource_name_problem(name: &str) -> Option<String> {
+    if STANDARD_RESOURCES.contains(&name) || name.starts_with("hugepages-") {
+        return None;
+    }
+    if name.contains('/') {
+        return names::qualified_name(name)
+            .map(|why| format!("is not a valid resource name: {why}"));
+    }
+    let hint = names::closest(name, STANDARD_RESOURCES)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    Some(format!(
+        "is not a container resource: use cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource with a domain prefix like example.com/gpu{hint}"
+    ))
+}
