@@ -24,7 +24,9 @@ mod table;
 mod validation;
 mod world;
 
-pub use admission::{AdmissionRequest, AdmissionRule, DEFAULT_WEBHOOK, Denial, Operation, REJECT_KEY};
+pub use admission::{
+    AdmissionRequest, AdmissionRule, DEFAULT_WEBHOOK, Denial, Operation, REJECT_KEY,
+};
 pub use controllers::{FAIL_ANNOTATION, STUCK_ANNOTATION};
 pub use faults::{RequestMatcher, RequestRecord};
 pub use handle::{ApiFailure, Config, FakeApiServer, Handle, StartError};

@@ -27,6 +27,25 @@ pub(crate) struct ResourceType {
     pub crd: Option<String>,
     /// openAPIV3Schema per version (custom resources only).
     pub schemas: BTreeMap<String, Value>,
+    /// The scale subresource, when served.
+    pub scale: Option<ScalePaths>,
+}
+
+/// JSON pointers of a scale subresource (`/spec/replicas`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScalePaths {
+    pub spec_replicas: String,
+    pub status_replicas: String,
+    pub label_selector: Option<String>,
+}
+
+impl ScalePaths {
+    /// Convert `.spec.replicas` (CRD notation) to a JSON pointer.
+    pub fn pointer(path: &str) -> String {
+        path.trim_start_matches('.')
+            .split('.')
+            .fold(String::new(), |acc, seg| format!("{acc}/{seg}"))
+    }
 }
 
 impl ResourceType {
@@ -36,7 +55,11 @@ impl ResourceType {
     }
 
     pub fn api_version(&self, version: &str) -> String {
-        if self.group.is_empty() { version.to_string() } else { format!("{}/{}", self.group, version) }
+        if self.group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{}/{}", self.group, version)
+        }
     }
 
     pub fn preferred_version(&self) -> &str {
@@ -65,28 +88,248 @@ struct Builtin {
 }
 
 const BUILTINS: &[Builtin] = &[
-    Builtin { group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false, short: &["ns"], all: false, status: true, generation: false },
-    Builtin { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true, short: &["cm"], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", kind: "Service", plural: "services", namespaced: true, short: &["svc"], all: true, status: true, generation: false },
-    Builtin { group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true, short: &["sa"], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true, short: &["pvc"], all: false, status: true, generation: false },
-    Builtin { group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true, short: &["po"], all: true, status: true, generation: false },
-    Builtin { group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true, short: &["deploy"], all: true, status: true, generation: true },
-    Builtin { group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true, short: &["sts"], all: true, status: true, generation: true },
-    Builtin { group: "apps", version: "v1", kind: "DaemonSet", plural: "daemonsets", namespaced: true, short: &["ds"], all: true, status: true, generation: true },
-    Builtin { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true, short: &[], all: true, status: true, generation: true },
-    Builtin { group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", namespaced: true, short: &["cj"], all: true, status: true, generation: true },
-    Builtin { group: "networking.k8s.io", version: "v1", kind: "Ingress", plural: "ingresses", namespaced: true, short: &["ing"], all: false, status: true, generation: true },
-    Builtin { group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true, short: &["netpol"], all: false, status: false, generation: true },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true, short: &["pdb"], all: false, status: true, generation: true },
-    Builtin { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true, short: &["hpa"], all: true, status: true, generation: false },
-    Builtin { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false, short: &["crd", "crds"], all: false, status: true, generation: true },
-    Builtin { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true, short: &[], all: false, status: false, generation: false },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        namespaced: false,
+        short: &["ns"],
+        all: false,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "ConfigMap",
+        plural: "configmaps",
+        namespaced: true,
+        short: &["cm"],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "Secret",
+        plural: "secrets",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "Service",
+        plural: "services",
+        namespaced: true,
+        short: &["svc"],
+        all: true,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "ServiceAccount",
+        plural: "serviceaccounts",
+        namespaced: true,
+        short: &["sa"],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "PersistentVolumeClaim",
+        plural: "persistentvolumeclaims",
+        namespaced: true,
+        short: &["pvc"],
+        all: false,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        kind: "Pod",
+        plural: "pods",
+        namespaced: true,
+        short: &["po"],
+        all: true,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        plural: "deployments",
+        namespaced: true,
+        short: &["deploy"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        kind: "StatefulSet",
+        plural: "statefulsets",
+        namespaced: true,
+        short: &["sts"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        kind: "DaemonSet",
+        plural: "daemonsets",
+        namespaced: true,
+        short: &["ds"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "batch",
+        version: "v1",
+        kind: "Job",
+        plural: "jobs",
+        namespaced: true,
+        short: &[],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "batch",
+        version: "v1",
+        kind: "CronJob",
+        plural: "cronjobs",
+        namespaced: true,
+        short: &["cj"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "networking.k8s.io",
+        version: "v1",
+        kind: "Ingress",
+        plural: "ingresses",
+        namespaced: true,
+        short: &["ing"],
+        all: false,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "networking.k8s.io",
+        version: "v1",
+        kind: "NetworkPolicy",
+        plural: "networkpolicies",
+        namespaced: true,
+        short: &["netpol"],
+        all: false,
+        status: false,
+        generation: true,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "Role",
+        plural: "roles",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "RoleBinding",
+        plural: "rolebindings",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "ClusterRole",
+        plural: "clusterroles",
+        namespaced: false,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "ClusterRoleBinding",
+        plural: "clusterrolebindings",
+        namespaced: false,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "policy",
+        version: "v1",
+        kind: "PodDisruptionBudget",
+        plural: "poddisruptionbudgets",
+        namespaced: true,
+        short: &["pdb"],
+        all: false,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "autoscaling",
+        version: "v2",
+        kind: "HorizontalPodAutoscaler",
+        plural: "horizontalpodautoscalers",
+        namespaced: true,
+        short: &["hpa"],
+        all: true,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        kind: "CustomResourceDefinition",
+        plural: "customresourcedefinitions",
+        namespaced: false,
+        short: &["crd", "crds"],
+        all: false,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "coordination.k8s.io",
+        version: "v1",
+        kind: "Lease",
+        plural: "leases",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
 ];
 
 /// All served resource types, indexed for the lookups requests need.
@@ -122,6 +365,11 @@ impl Registry {
                 builtin: true,
                 crd: None,
                 schemas: BTreeMap::new(),
+                scale: matches!(b.kind, "Deployment" | "StatefulSet").then(|| ScalePaths {
+                    spec_replicas: "/spec/replicas".into(),
+                    status_replicas: "/status/replicas".into(),
+                    label_selector: None,
+                }),
             });
         }
         r
@@ -129,7 +377,8 @@ impl Registry {
 
     pub fn insert(&mut self, t: ResourceType) {
         let key = t.key();
-        self.by_kind.insert((t.group.clone(), t.kind.clone()), key.clone());
+        self.by_kind
+            .insert((t.group.clone(), t.kind.clone()), key.clone());
         if !self.by_key.contains_key(&key) {
             self.order.push(key.clone());
         }
@@ -161,7 +410,11 @@ impl Registry {
     }
 
     /// Resolve an `apiVersion` + `kind` pair (as found in an object).
-    pub fn by_api_version_kind(&self, api_version: &str, kind: &str) -> Option<(Arc<ResourceType>, String)> {
+    pub fn by_api_version_kind(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<(Arc<ResourceType>, String)> {
         let (group, version) = split_api_version(api_version);
         let t = self.by_kind(group, kind)?;
         t.serves(version).then(|| (t, version.to_string()))
@@ -194,7 +447,10 @@ impl Registry {
 
     /// Types served at one group-version.
     pub fn in_group_version(&self, group: &str, version: &str) -> Vec<Arc<ResourceType>> {
-        self.types().filter(|t| t.group == group && t.serves(version)).cloned().collect()
+        self.types()
+            .filter(|t| t.group == group && t.serves(version))
+            .cloned()
+            .collect()
     }
 }
 

@@ -27,24 +27,75 @@ fn age(o: &Value) -> String {
 
 fn extra_columns(kind: &str) -> Vec<Value> {
     match kind {
-        "Namespace" => vec![col("Status", "string", "", "The status of the namespace", 0)],
+        "Namespace" => vec![col(
+            "Status",
+            "string",
+            "",
+            "The status of the namespace",
+            0,
+        )],
         "Deployment" => vec![
-            col("Ready", "string", "", "Number of the pod with ready state", 0),
-            col("Up-to-date", "string", "", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", 0),
-            col("Available", "string", "", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", 0),
+            col(
+                "Ready",
+                "string",
+                "",
+                "Number of the pod with ready state",
+                0,
+            ),
+            col(
+                "Up-to-date",
+                "string",
+                "",
+                "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+                0,
+            ),
+            col(
+                "Available",
+                "string",
+                "",
+                "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+                0,
+            ),
         ],
-        "StatefulSet" => vec![col("Ready", "string", "", "Number of the pod with ready state", 0)],
+        "StatefulSet" => vec![col(
+            "Ready",
+            "string",
+            "",
+            "Number of the pod with ready state",
+            0,
+        )],
         "Service" => vec![
             col("Type", "string", "", "The type of the service", 0),
-            col("Cluster-IP", "string", "", "The cluster IP of the service", 0),
-            col("External-IP", "string", "", "The external IP of the service", 0),
+            col(
+                "Cluster-IP",
+                "string",
+                "",
+                "The cluster IP of the service",
+                0,
+            ),
+            col(
+                "External-IP",
+                "string",
+                "",
+                "The external IP of the service",
+                0,
+            ),
             col("Port(s)", "string", "", "The ports of the service", 0),
         ],
         "ConfigMap" => vec![col("Data", "integer", "", "Number of data entries", 0)],
-        "Secret" => vec![col("Type", "string", "", "The type of the secret", 0), col("Data", "integer", "", "Number of data entries", 0)],
-        "Job" => vec![col("Status", "string", "", "Status of the job", 0), col("Completions", "string", "", "Completions", 0)],
+        "Secret" => vec![
+            col("Type", "string", "", "The type of the secret", 0),
+            col("Data", "integer", "", "Number of data entries", 0),
+        ],
+        "Job" => vec![
+            col("Status", "string", "", "Status of the job", 0),
+            col("Completions", "string", "", "Completions", 0),
+        ],
         "PersistentVolumeClaim" => vec![col("Status", "string", "", "Phase", 0)],
-        "Pod" => vec![col("Ready", "string", "", "Ready containers", 0), col("Status", "string", "", "Phase", 0)],
+        "Pod" => vec![
+            col("Ready", "string", "", "Ready containers", 0),
+            col("Status", "string", "", "Phase", 0),
+        ],
         _ => Vec::new(),
     }
 }
@@ -53,7 +104,10 @@ fn extra_cells(kind: &str, o: &Value) -> Vec<Value> {
     match kind {
         "Namespace" => vec![json!(s(o, "/status/phase"))],
         "Deployment" => {
-            let r = o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let r = o
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
             vec![
                 json!(format!("{}/{}", n(o, "/status/readyReplicas"), r)),
                 json!(n(o, "/status/updatedReplicas")),
@@ -61,7 +115,10 @@ fn extra_cells(kind: &str, o: &Value) -> Vec<Value> {
             ]
         }
         "StatefulSet" => {
-            let r = o.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let r = o
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
             vec![json!(format!("{}/{}", n(o, "/status/readyReplicas"), r))]
         }
         "Service" => {
@@ -70,7 +127,13 @@ fn extra_cells(kind: &str, o: &Value) -> Vec<Value> {
                 .and_then(Value::as_array)
                 .map(|ps| {
                     ps.iter()
-                        .map(|p| format!("{}/{}", p.get("port").map(Value::to_string).unwrap_or_default(), s(p, "/protocol")))
+                        .map(|p| {
+                            format!(
+                                "{}/{}",
+                                p.get("port").map(Value::to_string).unwrap_or_default(),
+                                s(p, "/protocol")
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -78,37 +141,74 @@ fn extra_cells(kind: &str, o: &Value) -> Vec<Value> {
                 json!(s(o, "/spec/type")),
                 json!(s(o, "/spec/clusterIP")),
                 json!("<none>"),
-                json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }),
+                json!(if ports.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    ports.join(",")
+                }),
             ]
         }
         "ConfigMap" => {
-            let c = ["data", "binaryData"].iter().filter_map(|k| o.get(*k).and_then(Value::as_object)).map(|m| m.len()).sum::<usize>();
+            let c = ["data", "binaryData"]
+                .iter()
+                .filter_map(|k| o.get(*k).and_then(Value::as_object))
+                .map(|m| m.len())
+                .sum::<usize>();
             vec![json!(c)]
         }
-        "Secret" => vec![json!(s(o, "/type")), json!(o.get("data").and_then(Value::as_object).map(|m| m.len()).unwrap_or(0))],
+        "Secret" => vec![
+            json!(s(o, "/type")),
+            json!(
+                o.get("data")
+                    .and_then(Value::as_object)
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            ),
+        ],
         "Job" => {
             let done = o
                 .pointer("/status/conditions")
                 .and_then(Value::as_array)
-                .and_then(|cs| cs.iter().find(|c| s(c, "/status") == "True" && matches!(s(c, "/type"), "Complete" | "Failed")))
+                .and_then(|cs| {
+                    cs.iter().find(|c| {
+                        s(c, "/status") == "True" && matches!(s(c, "/type"), "Complete" | "Failed")
+                    })
+                })
                 .map(|c| s(c, "/type").to_string());
             let status = match done.as_deref() {
                 Some("Failed") => "Failed",
                 Some(_) => "Complete",
                 None => "Running",
             };
-            let comp = o.pointer("/spec/completions").and_then(Value::as_i64).unwrap_or(1);
-            vec![json!(status), json!(format!("{}/{}", n(o, "/status/succeeded"), comp))]
+            let comp = o
+                .pointer("/spec/completions")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            vec![
+                json!(status),
+                json!(format!("{}/{}", n(o, "/status/succeeded"), comp)),
+            ]
         }
         "PersistentVolumeClaim" => vec![json!(s(o, "/status/phase"))],
         "Pod" => {
-            let total = o.pointer("/spec/containers").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
+            let total = o
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .map(Vec::len)
+                .unwrap_or(0);
             let ready = o
                 .pointer("/status/containerStatuses")
                 .and_then(Value::as_array)
-                .map(|cs| cs.iter().filter(|c| c.get("ready") == Some(&json!(true))).count())
+                .map(|cs| {
+                    cs.iter()
+                        .filter(|c| c.get("ready") == Some(&json!(true)))
+                        .count()
+                })
                 .unwrap_or(0);
-            vec![json!(format!("{ready}/{total}")), json!(s(o, "/status/phase"))]
+            vec![
+                json!(format!("{ready}/{total}")),
+                json!(s(o, "/status/phase")),
+            ]
         }
         _ => Vec::new(),
     }
@@ -119,8 +219,19 @@ fn partial(o: &Value) -> Value {
 }
 
 /// A Table of `items` (a single GET is a one-row table).
-pub(crate) fn table(kind: &str, items: &[Value], resource_version: &str, include_object: bool) -> Value {
-    let mut cols = vec![col("Name", "string", "name", "Name must be unique within a namespace.", 0)];
+pub(crate) fn table(
+    kind: &str,
+    items: &[Value],
+    resource_version: &str,
+    include_object: bool,
+) -> Value {
+    let mut cols = vec![col(
+        "Name",
+        "string",
+        "name",
+        "Name must be unique within a namespace.",
+        0,
+    )];
     cols.extend(extra_columns(kind));
     cols.push(col("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0));
     let rows: Vec<Value> = items
@@ -129,7 +240,11 @@ pub(crate) fn table(kind: &str, items: &[Value], resource_version: &str, include
             let mut cells = vec![json!(s(o, "/metadata/name"))];
             cells.extend(extra_cells(kind, o));
             cells.push(json!(age(o)));
-            let object = if include_object { o.clone() } else { partial(o) };
+            let object = if include_object {
+                o.clone()
+            } else {
+                partial(o)
+            };
             json!({"cells": cells, "object": object})
         })
         .collect();
