@@ -463,7 +463,7 @@ impl Reader<'_> {
                     _ => {
                         self.check_keys(
                             item,
-                            &["source", "targets", "sourceValue"],
+                            &["source", "targets"],
                             "a `replacements` entry",
                         )?;
                         ReplacementSource::Inline(item.clone())
