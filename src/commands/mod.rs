@@ -51,6 +51,16 @@ pub fn resolve_target<'a>(
             if !dir.is_dir() {
                 return Err(Failure::usage(format!("{} is not a folder", p.display())));
             }
+            let inside = dir
+                .canonicalize()
+                .is_ok_and(|d| d.starts_with(&settings.repo_root));
+            if !inside {
+                return Err(Failure::usage(format!(
+                    "{} is outside the repository root {}; pass --repo",
+                    p.display(),
+                    settings.repo_root.display()
+                )));
+            }
             Ok(Resolved {
                 name: p.display().to_string(),
                 env: None,
