@@ -435,7 +435,12 @@ fn service(o: &mut Value, old: Option<&Value>, alloc: &mut Allocators<'_>) {
 
 fn secret(o: &mut Value) {
     let Some(m) = obj(o) else { return };
-    set_default(m, "type", json!("Opaque"));
+    if m.get("type")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        m.insert("type".into(), json!("Opaque"));
+    }
     if let Some(Value::Object(sd)) = m.remove("stringData") {
         let data = child(m, "data");
         if let Some(d) = obj(data) {

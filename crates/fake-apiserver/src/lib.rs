@@ -14,6 +14,7 @@ mod fields;
 mod handle;
 mod meta;
 mod patch;
+mod protobuf;
 mod registry;
 mod schema;
 mod selector;

@@ -163,7 +163,8 @@ impl Selector {
     }
 }
 
-/// A field selector over `metadata.name` / `metadata.namespace` (=, ==, !=).
+/// A field selector (`metadata.name=x,involvedObject.uid!=y`): `=`, `==`, `!=` on any dotted
+/// path; values are compared as strings (a missing field is the empty string).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldSelector {
     reqs: Vec<(String, bool, String)>,
@@ -185,7 +186,7 @@ impl FieldSelector {
                 ));
             };
             let k = k.trim();
-            if !matches!(k, "metadata.name" | "metadata.namespace") {
+            if k.is_empty() || k.starts_with('.') || k.ends_with('.') {
                 return Err(format!("field label not supported: {k}"));
             }
             reqs.push((k.to_string(), eq, v.trim().to_string()));
@@ -195,13 +196,13 @@ impl FieldSelector {
 
     pub fn matches(&self, obj: &Value) -> bool {
         self.reqs.iter().all(|(k, eq, v)| {
-            let ptr = if k == "metadata.name" {
-                "/metadata/name"
-            } else {
-                "/metadata/namespace"
+            let ptr: String = k.split('.').map(|seg| format!("/{seg}")).collect();
+            let actual = match obj.pointer(&ptr) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
             };
-            let actual = obj.pointer(ptr).and_then(Value::as_str).unwrap_or("");
-            (actual == v) == *eq
+            (actual == *v) == *eq
         })
     }
 }

@@ -159,7 +159,7 @@ async fn serve_one(
     let fault = lock(&app.faults).take(&rec.method, &rec.path, rec.query.as_deref().unwrap_or(""));
     let resp = match fault {
         Some(FaultAction::Drop) => {
-            lock(&app.log).push(rec);
+            push_log(&app, rec);
             return Err(Dropped);
         }
         Some(FaultAction::Fail(code)) => {
@@ -190,8 +190,19 @@ async fn serve_one(
         },
     };
     rec.status = Some(resp.status().as_u16());
-    lock(&app.log).push(rec);
+    push_log(&app, rec);
     Ok(resp)
+}
+
+/// Most records the log keeps; the oldest half is dropped beyond it (long benchmark runs).
+const LOG_CAP: usize = 200_000;
+
+fn push_log(app: &App, rec: RequestRecord) {
+    let mut log = lock(&app.log);
+    if log.len() >= LOG_CAP {
+        log.drain(..LOG_CAP / 2);
+    }
+    log.push(rec);
 }
 
 async fn tick_controllers(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
@@ -455,8 +466,18 @@ fn resource_request(
 ) -> Result<Response, ApiError> {
     let ct = header_str(headers, header::CONTENT_TYPE).unwrap_or_default();
     let ct_base = ct.split(';').next().unwrap_or("").trim().to_string();
-    if ct_base.contains("protobuf") || ct_base.contains("cbor") {
-        // No protobuf/CBOR codec: 415 makes client-go fall back to JSON.
+    let is_pb = ct_base == "application/vnd.kubernetes.protobuf";
+    let decode_body = |body: &Bytes| -> Result<Value, ApiError> {
+        if is_pb {
+            crate::protobuf::decode(body).map_err(|m| ApiError::new(415, "UnsupportedMediaType", m))
+        } else {
+            engine::parse_body(body)
+        }
+    };
+    if (ct_base.contains("protobuf") && !(is_pb && matches!(*method, Method::POST | Method::PUT)))
+        || ct_base.contains("cbor")
+    {
+        // No general protobuf/CBOR codec.
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
@@ -544,7 +565,7 @@ fn resource_request(
             Ok(json_response(200, &list, "application/json"))
         }
         (Method::POST, false) => {
-            let obj = engine::parse_body(body)?;
+            let obj = decode_body(body)?;
             let opts = write_opts(q, headers)?;
             Ok(outcome_response(engine::create(
                 &mut app.world(),
@@ -554,7 +575,7 @@ fn resource_request(
             )?))
         }
         (Method::PUT, true) => {
-            let obj = engine::parse_body(body)?;
+            let obj = decode_body(body)?;
             let opts = write_opts(q, headers)?;
             Ok(outcome_response(engine::update(
                 &mut app.world(),

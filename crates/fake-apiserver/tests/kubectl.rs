@@ -284,7 +284,45 @@ fn kubectl_namespaces_and_missing_namespace() {
         None,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("namespaces \"ghost\" not found"));
-    k.ok(&["delete", "ns", "team-a", "--timeout=20s"]);
+    // Typed imperative commands send protobuf bodies.
+    k.ok(&["create", "namespace", "team-b"]);
+    k.ok(&[
+        "create",
+        "configmap",
+        "settings",
+        "-n",
+        "team-b",
+        "--from-literal=mode=prod",
+    ]);
+    k.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "creds",
+        "-n",
+        "team-b",
+        "--from-literal=password=hunter2",
+    ]);
+    k.ok(&["create", "serviceaccount", "bot", "-n", "team-b"]);
+    let cm = h
+        .get("v1", "ConfigMap", Some("team-b"), "settings")
+        .unwrap();
+    assert_eq!(cm["data"]["mode"], "prod");
+    let secret = h.get("v1", "Secret", Some("team-b"), "creds").unwrap();
+    assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+    assert_eq!(secret["type"], "Opaque");
+    assert!(
+        h.get("v1", "ServiceAccount", Some("team-b"), "bot")
+            .is_some()
+    );
+    let out = k.ok(&["get", "cm,secret,sa", "-n", "team-b", "-o", "name"]);
+    assert!(
+        out.contains("configmap/settings")
+            && out.contains("secret/creds")
+            && out.contains("serviceaccount/bot"),
+        "{out}"
+    );
+    k.ok(&["delete", "ns", "team-a", "team-b", "--timeout=20s"]);
     assert!(h.get("v1", "Namespace", None, "team-a").is_none());
 }
 
