@@ -240,7 +240,12 @@ fn deployment_status(obj: &Value, prev: Option<&Value>, phase: Phase, now: &str)
         Phase::Progressing | Phase::DeadlineExceeded => {
             let old_ready = prev_avail.min(r);
             put_nonzero(&mut m, "replicas", r + if old_ready > 0 { 1 } else { 0 });
-            put_nonzero(&mut m, "updatedReplicas", if r > 0 { 1 } else { 0 });
+            // A first rollout creates every pod new; an update surges one new pod.
+            put_nonzero(
+                &mut m,
+                "updatedReplicas",
+                if old_ready > 0 { r.min(1) } else { r },
+            );
             put_nonzero(&mut m, "readyReplicas", old_ready);
             put_nonzero(&mut m, "availableReplicas", old_ready);
             put_nonzero(&mut m, "unavailableReplicas", r - old_ready);

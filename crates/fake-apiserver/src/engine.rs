@@ -1206,6 +1206,12 @@ pub(crate) fn delete(w: &mut World, tgt: &Target, opts: &DeleteOpts) -> Result<O
         return Ok(Outcome::ok(200, present(old, &t, &tgt.version)));
     }
     let is_ns = t.builtin && t.kind == "Namespace";
+    if is_ns && matches!(name.as_str(), "default" | "kube-system" | "kube-public") {
+        return Err(ApiError::forbidden(format!(
+            "namespaces {name:?} is forbidden: this namespace may not be deleted"
+        ))
+        .with_details(json!({"name": name, "kind": "namespaces"})));
+    }
     let is_crd = t.builtin && t.kind == "CustomResourceDefinition";
     let mut finalizers: Vec<Value> = old
         .pointer("/metadata/finalizers")
