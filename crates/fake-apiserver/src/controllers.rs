@@ -133,7 +133,10 @@ fn reconcile(w: &mut World, key: &ObjKey, now: Instant) {
         ensure_default_service_account(w, name);
         return;
     }
-    let started = *w.rollouts.entry(key.clone()).or_insert(now);
+    // Objects without a rollout clock (e.g. after `Handle::set_status`) are left alone.
+    let Some(started) = w.rollouts.get(key).copied() else {
+        return;
+    };
     let ready_at = started + w.timing.workload_delay;
     let stuck = annotation(&obj, STUCK_ANNOTATION) == Some("true");
     let deadline = w.timing.progress_deadline.unwrap_or_else(|| {
@@ -616,7 +619,11 @@ pub(crate) fn crd_type(crd: &Value) -> Option<ResourceType> {
     let mut schemas = BTreeMap::new();
     let mut has_status = false;
     let mut scale = None;
+    let mut printer_columns = BTreeMap::new();
     for (name, v) in &versions {
+        if let Some(cols) = v.get("additionalPrinterColumns").and_then(Value::as_array) {
+            printer_columns.insert(name.clone(), cols.clone());
+        }
         if let Some(sc) = v.pointer("/subresources/scale") {
             let p = |k: &str| sc.get(k).and_then(Value::as_str).map(ScalePaths::pointer);
             scale = Some(ScalePaths {
@@ -661,6 +668,7 @@ pub(crate) fn crd_type(crd: &Value) -> Option<ResourceType> {
             .map(str::to_string),
         schemas,
         scale,
+        printer_columns,
     })
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct ResourceType {
     pub schemas: BTreeMap<String, Value>,
     /// The scale subresource, when served.
     pub scale: Option<ScalePaths>,
+    /// `additionalPrinterColumns` per version (custom resources only).
+    pub printer_columns: BTreeMap<String, Vec<Value>>,
 }
 
 /// JSON pointers of a scale subresource (`/spec/replicas`, ...).
@@ -150,6 +152,7 @@ impl Registry {
                 builtin: true,
                 crd: None,
                 schemas: BTreeMap::new(),
+                printer_columns: BTreeMap::new(),
                 scale: matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet").then(|| {
                     ScalePaths {
                         spec_replicas: "/spec/replicas".into(),

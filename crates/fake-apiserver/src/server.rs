@@ -526,7 +526,8 @@ fn resource_request(
                     .unwrap_or("")
                     .to_string();
                 let t = table::table(
-                    &target.t.kind,
+                    &target.t,
+                    &target.version,
                     &[obj],
                     &rv,
                     q.get("includeObject") == Some("Object"),
@@ -549,7 +550,8 @@ fn resource_request(
                     .unwrap_or("")
                     .to_string();
                 let mut t = table::table(
-                    &target.t.kind,
+                    &target.t,
+                    &target.version,
                     &items,
                     &rv,
                     q.get("includeObject") == Some("Object"),

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::meta::{human_age, parse_rfc3339, unix_now};
+use crate::registry::ResourceType;
 
 fn col(name: &str, ty: &str, format: &str, desc: &str, priority: i64) -> Value {
     json!({"name": name, "type": ty, "format": format, "description": desc, "priority": priority})
@@ -27,6 +28,7 @@ fn age(o: &Value) -> String {
 
 fn extra_columns(kind: &str) -> Vec<Value> {
     match kind {
+        "CustomResourceDefinition" => vec![col("Created At", "date", "", "Creation time", 0)],
         "Namespace" => vec![col(
             "Status",
             "string",
@@ -103,6 +105,7 @@ fn extra_columns(kind: &str) -> Vec<Value> {
 fn extra_cells(kind: &str, o: &Value) -> Vec<Value> {
     match kind {
         "Namespace" => vec![json!(s(o, "/status/phase"))],
+        "CustomResourceDefinition" => vec![json!(s(o, "/metadata/creationTimestamp"))],
         "Deployment" => {
             let r = o
                 .pointer("/spec/replicas")
@@ -218,13 +221,57 @@ fn partial(o: &Value) -> Value {
     json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o.get("metadata").cloned().unwrap_or(json!({}))})
 }
 
+/// Evaluate a simple JSONPath (`.status.phase`, `.spec.items[0].name`) of a printer column.
+fn json_path(o: &Value, path: &str) -> Value {
+    let mut node = o;
+    for seg in path.trim_start_matches('.').split('.') {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        node = match node.get(name) {
+            Some(n) => n,
+            None => return Value::Null,
+        };
+        if let Some(i) = index {
+            node = match node.get(i) {
+                Some(n) => n,
+                None => return Value::Null,
+            };
+        }
+    }
+    node.clone()
+}
+
+fn printer_cell(o: &Value, column: &Value) -> Value {
+    let v = json_path(
+        o,
+        column.get("jsonPath").and_then(Value::as_str).unwrap_or(""),
+    );
+    match (column.get("type").and_then(Value::as_str), &v) {
+        (Some("date"), Value::String(s)) => match parse_rfc3339(s) {
+            Some(t) => json!(human_age(unix_now() - t)),
+            None => v,
+        },
+        (_, Value::Null) => json!(""),
+        _ => v,
+    }
+}
+
 /// A Table of `items` (a single GET is a one-row table).
 pub(crate) fn table(
-    kind: &str,
+    t: &ResourceType,
+    version: &str,
     items: &[Value],
     resource_version: &str,
     include_object: bool,
 ) -> Value {
+    let kind = if t.builtin { t.kind.as_str() } else { "" };
+    let printer: &[Value] = t
+        .printer_columns
+        .get(version)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let mut cols = vec![col(
         "Name",
         "string",
@@ -233,13 +280,36 @@ pub(crate) fn table(
         0,
     )];
     cols.extend(extra_columns(kind));
-    cols.push(col("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0));
+    for c in printer {
+        let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let ty = if s("type") == "date" {
+            "string".to_string()
+        } else {
+            s("type")
+        };
+        let priority = c.get("priority").and_then(Value::as_i64).unwrap_or(0);
+        cols.push(col(
+            &s("name"),
+            &ty,
+            &s("format"),
+            &s("description"),
+            priority,
+        ));
+    }
+    // Custom resources with printer columns show only those (the CRD decides about Age).
+    let with_age = printer.is_empty() && kind != "CustomResourceDefinition";
+    if with_age {
+        cols.push(col("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0));
+    }
     let rows: Vec<Value> = items
         .iter()
         .map(|o| {
             let mut cells = vec![json!(s(o, "/metadata/name"))];
             cells.extend(extra_cells(kind, o));
-            cells.push(json!(age(o)));
+            cells.extend(printer.iter().map(|c| printer_cell(o, c)));
+            if with_age {
+                cells.push(json!(age(o)));
+            }
             let object = if include_object {
                 o.clone()
             } else {

@@ -333,7 +333,7 @@ fn kubectl_crd_then_custom_resource() {
     }
     let h = server();
     let k = Kubectl::new(&h);
-    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names:\n    kind: Widget\n    plural: widgets\n    singular: widget\n    shortNames: [wd]\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              size:\n                type: integer\n";
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names:\n    kind: Widget\n    plural: widgets\n    singular: widget\n    shortNames: [wd]\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    additionalPrinterColumns:\n    - name: Size\n      type: integer\n      jsonPath: .spec.size\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              size:\n                type: integer\n";
     let cr = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\n  namespace: default\nspec:\n  size: 3\n";
     let crd_file = k.file("crd.yaml", crd);
     k.ok(&["apply", "--server-side", "-f", &crd_file]);
@@ -350,7 +350,16 @@ fn kubectl_crd_then_custom_resource() {
         "{out}"
     );
     let out = k.ok(&["get", "wd"]);
-    assert!(out.contains("w1"), "{out}");
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines, [vec!["NAME", "SIZE"], vec!["w1", "3"]], "{out}");
+    let out = k.ok(&["get", "crd"]);
+    assert!(
+        out.contains("CREATED AT") && out.contains("widgets.example.com"),
+        "{out}"
+    );
     let same = k.run(&["diff", "--server-side", "-f", &cr_file], None);
     assert_eq!(
         same.status.code(),
