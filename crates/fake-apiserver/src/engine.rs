@@ -411,6 +411,29 @@ fn finish(
             }
         }
     }
+    if !tgt.status()
+        && !t.builtin
+        && let Some(schema) = t.schema(&tgt.version)
+        && let Some(m) = new.as_object_mut()
+    {
+        for (k, v) in m.iter_mut() {
+            if let Some(node) = schema.get("properties").and_then(|p| p.get(k))
+                && k != "metadata"
+            {
+                crate::validation::apply_schema_defaults(node, v);
+            }
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (k, node) in props {
+                if let Some(d) = node.get("default")
+                    && !m.contains_key(k)
+                    && !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status")
+                {
+                    m.insert(k.clone(), d.clone());
+                }
+            }
+        }
+    }
     if !tgt.status() && t.builtin {
         let (mut ip, mut np) = (w.next_ip, w.next_node_port);
         apply_defaults(

@@ -721,7 +721,8 @@ fn watch_response(app: &App, target: &Target, q: &Query) -> Response {
                         return Some((Ok(Bytes::from(line)), (pending, rx)));
                     }
                     Ok(_) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    // A watcher that fell behind is closed; clients re-watch from their last version.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return None,
                     Err(_) => return None,
                 }
             }

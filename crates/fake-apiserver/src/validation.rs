@@ -1146,6 +1146,39 @@ fn schema_unknown(node: &Value, v: &Value, prefix: String, out: &mut Vec<String>
     }
 }
 
+/// Structural defaulting of custom resources: fill `default` values of missing properties in
+/// objects that are present (recursively, through arrays).
+pub(crate) fn apply_schema_defaults(node: &Value, v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(props) = node.get("properties").and_then(Value::as_object) {
+                for (k, child) in props {
+                    match m.get_mut(k) {
+                        Some(cv) => apply_schema_defaults(child, cv),
+                        None => {
+                            if let Some(d) = child.get("default") {
+                                m.insert(k.clone(), d.clone());
+                            }
+                        }
+                    }
+                }
+            } else if let Some(ap) = node.get("additionalProperties").filter(|a| a.is_object()) {
+                for (_, cv) in m.iter_mut() {
+                    apply_schema_defaults(ap, cv);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(it) = node.get("items") {
+                for item in items {
+                    apply_schema_defaults(it, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Remove the given unknown fields (as returned by [`unknown_fields`]).
 pub(crate) fn drop_unknown(o: &mut Value, paths: &[String]) {
     for p in paths {

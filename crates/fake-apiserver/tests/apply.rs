@@ -456,6 +456,7 @@ spec:
             type: object
             properties:
               size: {type: integer}
+              mode: {type: string, default: fast}
               items:
                 type: array
                 x-kubernetes-list-type: map
@@ -509,7 +510,12 @@ spec:
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["metadata"]["generation"], 1);
+    assert_eq!(r.json()["spec"]["mode"], "fast", "schema default applied");
     let f = entry(&r.json(), "kubeship")["fieldsV1"].clone();
+    assert!(
+        f["f:spec"].get("f:mode").is_none(),
+        "defaults are not owned"
+    );
     assert!(
         f["f:spec"]["f:items"]["k:{\"name\":\"a\"}"].is_object(),
         "{f}"
