@@ -36,6 +36,10 @@ impl Kubectl {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.run_env(args, stdin, &[])
+    }
+
+    fn run_env(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         use std::io::Write;
         let mut cmd = Command::new("kubectl");
         cmd.arg("--kubeconfig")
@@ -45,6 +49,7 @@ impl Kubectl {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("KUBECONFIG", &self.kubeconfig)
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -400,5 +405,68 @@ fn kubectl_crd_then_custom_resource() {
     assert!(
         out.contains("widget.example.com/w2 serverside-applied"),
         "{out}"
+    );
+}
+
+#[test]
+fn kubectl_applyset_prune() {
+    if skip() {
+        return;
+    }
+    let h = server();
+    let k = Kubectl::new(&h);
+    let env = [("KUBECTL_APPLYSET", "true")];
+    let all = k.file("all.yaml", &manifests(1));
+    let args = [
+        "apply",
+        "-n",
+        "default",
+        "--server-side",
+        "--prune",
+        "--applyset=secret/env-dev",
+        "-f",
+    ];
+    let out = k.run_env(&[&args[..], &[all.as_str()]].concat(), None, &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parent = h.get("v1", "Secret", Some("default"), "env-dev").unwrap();
+    assert!(
+        parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+            .as_str()
+            .unwrap()
+            .starts_with("applyset-")
+    );
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "ConfigMap,Deployment.apps,Service"
+    );
+    let cm = h
+        .get("v1", "ConfigMap", Some("default"), "web-config")
+        .unwrap();
+    assert!(cm["metadata"]["labels"]["applyset.kubernetes.io/part-of"].is_string());
+    // Drop the Service and ConfigMap from the set: kubectl prunes them.
+    let only = k.file(
+        "only.yaml",
+        &deployment_yaml("web", 1, "nginx:1.25")
+            .replace("  name: web\n", "  name: web\n  namespace: default\n"),
+    );
+    let out = k.run_env(&[&args[..], &[only.as_str()]].concat(), None, &env);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("configmap/web-config pruned") && text.contains("service/web pruned"),
+        "{text}"
+    );
+    assert!(h.get("v1", "Service", Some("default"), "web").is_none());
+    assert!(
+        h.get("apps/v1", "Deployment", Some("default"), "web")
+            .is_some()
     );
 }
