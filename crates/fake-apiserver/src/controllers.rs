@@ -137,17 +137,25 @@ fn reconcile(w: &mut World, key: &ObjKey, now: Instant) {
     let Some(started) = w.rollouts.get(key).copied() else {
         return;
     };
-    let ready_at = started + w.timing.workload_delay;
+    // Far-future deadlines (huge delays or progressDeadlineSeconds) saturate to "in a year".
+    let far = |d: Duration| {
+        started
+            .checked_add(d)
+            .unwrap_or_else(|| started + Duration::from_secs(365 * 86_400))
+    };
+    let ready_at = far(w.timing.workload_delay);
     let stuck = annotation(&obj, STUCK_ANNOTATION) == Some("true");
     let deadline = w.timing.progress_deadline.unwrap_or_else(|| {
         Duration::from_secs(
             obj.pointer("/spec/progressDeadlineSeconds")
                 .and_then(Value::as_u64)
-                .unwrap_or(600),
+                .unwrap_or(600)
+                .min(365 * 86_400),
         )
     });
+    let deadline_at = far(deadline);
     let phase = if stuck {
-        if t.kind == "Deployment" && now >= started + deadline {
+        if t.kind == "Deployment" && now >= deadline_at {
             Phase::DeadlineExceeded
         } else {
             Phase::Progressing
@@ -174,7 +182,7 @@ fn reconcile(w: &mut World, key: &ObjKey, now: Instant) {
         Phase::Ready | Phase::DeadlineExceeded => {}
         Phase::Progressing if stuck => {
             if t.kind == "Deployment" {
-                let at = started + deadline;
+                let at = deadline_at;
                 w.schedule(
                     at.saturating_duration_since(now),
                     TaskKind::Reconcile(key.clone()),

@@ -143,7 +143,7 @@ pub(crate) fn list(w: &World, tgt: &Target, opts: &ListOpts) -> Result<Value, Ap
         None => 0,
     };
     let end = match opts.limit {
-        Some(l) if l > 0 => (start + l).min(matching.len()),
+        Some(l) if l > 0 => start.saturating_add(l).min(matching.len()),
         _ => matching.len(),
     };
     let items: Vec<Value> = matching

@@ -227,8 +227,12 @@ impl World {
 
     pub fn schedule(&mut self, after: Duration, kind: TaskKind) {
         self.task_seq += 1;
+        let now = Instant::now();
+        let due = now
+            .checked_add(after)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
         self.tasks.push(Task {
-            due: Instant::now() + after,
+            due,
             seq: self.task_seq,
             kind,
         });
