@@ -289,6 +289,28 @@ fn kubectl_namespaces_and_missing_namespace() {
         None,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("namespaces \"ghost\" not found"));
+    // Client-side apply (last-applied annotation + strategic merge patch).
+    let csa = k.file("csa.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: csa\n  namespace: team-a\ndata:\n  a: \"1\"\n");
+    assert!(
+        k.ok(&["apply", "-f", &csa])
+            .contains("configmap/csa created")
+    );
+    assert!(
+        k.ok(&["apply", "-f", &csa])
+            .contains("configmap/csa unchanged")
+    );
+    let csa2 = k.file("csa2.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: csa\n  namespace: team-a\ndata:\n  b: \"2\"\n");
+    assert!(
+        k.ok(&["apply", "-f", &csa2])
+            .contains("configmap/csa configured")
+    );
+    let cm = h.get("v1", "ConfigMap", Some("team-a"), "csa").unwrap();
+    assert_eq!(
+        cm["data"],
+        serde_json::json!({"b": "2"}),
+        "client-side apply removed a"
+    );
+
     // Typed imperative commands send protobuf bodies.
     k.ok(&["create", "namespace", "team-b"]);
     k.ok(&[
