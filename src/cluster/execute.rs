@@ -401,3 +401,69 @@ async fn write_parent(
         Err(e) => Err(ClusterError::from_api(e)),
     }
 }
+
+/// True when executing `plan` would write anything: an object, a prune, or the inventory.
+/// A run with nothing to change sends no write at all (not even the lock).
+pub fn needs_writes(plan: &Plan, live: &LiveState) -> bool {
+    let (gks, nss) = super::observe::membership(&live.targets);
+    plan.changes.iter().any(|c| {
+        matches!(
+            c.action,
+            Action::Create | Action::Update | Action::Prune | Action::Blocked(_)
+        )
+    }) || !live.recorded.exists
+        || !gks.is_subset(&live.recorded.group_kinds)
+        || !nss.is_subset(&live.recorded.namespaces)
+}
+
+/// The result of a run that had nothing to write: every object unchanged or skipped, then
+/// the health wait.
+pub async fn verify_only(
+    api: &Api,
+    plan: &Plan,
+    live: &LiveState,
+    timeout: Duration,
+    progress: &(dyn Fn(&str) + Sync),
+) -> ApplyResult {
+    let start = Instant::now();
+    let objects = plan
+        .changes
+        .iter()
+        .map(|c| match &c.action {
+            Action::Skip(why) => ObjectResult {
+                id: c.id.clone(),
+                outcome: Outcome::Skipped,
+                message: Some(why.clone()),
+            },
+            _ => ObjectResult {
+                id: c.id.clone(),
+                outcome: Outcome::Unchanged,
+                message: None,
+            },
+        })
+        .collect();
+    let checks: Vec<(String, String)> = live
+        .targets
+        .iter()
+        .filter(|t| health::is_checked(&t.id.kind))
+        .filter_map(|t| {
+            t.resource.as_ref().map(|r| {
+                (
+                    t.id.to_string(),
+                    r.object(t.id.namespace.as_deref(), &t.id.name),
+                )
+            })
+        })
+        .collect();
+    let unhealthy = if checks.is_empty() {
+        Vec::new()
+    } else {
+        health::wait(api, checks, timeout, progress).await
+    };
+    ApplyResult {
+        objects,
+        unhealthy,
+        pruned_skipped_reason: None,
+        duration: start.elapsed(),
+    }
+}

@@ -136,6 +136,13 @@ pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failu
                 return Err(Failure::usage("apply cancelled"));
             }
         }
+        let progress = |m: &str| printer.progress(m);
+        if !cluster::execute::needs_writes(&plan, &live) {
+            printer.progress("nothing to change; checking health only");
+            let result =
+                cluster::execute::verify_only(&cluster.api, &plan, &live, timeout, &progress).await;
+            return Ok((result, false, cluster.endpoint.clone()));
+        }
         let holder = lock::holder_identity();
         let lock = lock::acquire(&cluster.api, "default", &env.name, &holder, lock_timeout).await?;
         let opts = ExecuteOptions {
