@@ -62,9 +62,13 @@ pub async fn open_or_update_change_request(
     match ci.platform() {
         Some(Platform::GitLab) => {
             let api = GitLab::from_env(ci, &["CI_PROJECT_ID"]).map_err(cannot_open)?;
-            let same = |t: &str, d: Option<&str>| t == title && d.unwrap_or("").trim_end() == description.trim_end();
+            let same = |t: &str, d: Option<&str>| {
+                t == title && d.unwrap_or("").trim_end() == description.trim_end()
+            };
             let (mr, outcome) = match api.find_open_mr(http, source_branch, target_branch).await? {
-                Some(mr) if same(&mr.title, mr.description.as_deref()) => (mr, ChangeRequestOutcome::Unchanged),
+                Some(mr) if same(&mr.title, mr.description.as_deref()) => {
+                    (mr, ChangeRequestOutcome::Unchanged)
+                }
                 Some(mr) => (
                     api.update_mr(http, mr.iid, title, description).await?,
                     ChangeRequestOutcome::Updated,
@@ -84,9 +88,16 @@ pub async fn open_or_update_change_request(
         }
         Some(Platform::GitHub) => {
             let api = GitHub::from_env(ci).map_err(cannot_open)?;
-            let same = |t: &str, d: Option<&str>| t == title && d.unwrap_or("").trim_end() == description.trim_end();
-            let (pr, outcome) = match api.find_open_pull(http, source_branch, target_branch).await? {
-                Some(pr) if same(&pr.title, pr.body.as_deref()) => (pr, ChangeRequestOutcome::Unchanged),
+            let same = |t: &str, d: Option<&str>| {
+                t == title && d.unwrap_or("").trim_end() == description.trim_end()
+            };
+            let (pr, outcome) = match api
+                .find_open_pull(http, source_branch, target_branch)
+                .await?
+            {
+                Some(pr) if same(&pr.title, pr.body.as_deref()) => {
+                    (pr, ChangeRequestOutcome::Unchanged)
+                }
                 Some(pr) => (
                     api.update_pull(http, pr.number, title, description).await?,
                     ChangeRequestOutcome::Updated,

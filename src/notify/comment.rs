@@ -20,8 +20,7 @@ pub const GITHUB_COMMENT_BUDGET: usize = 65_536;
 /// Longest GitLab note body, in characters.
 pub const GITLAB_COMMENT_BUDGET: usize = 1_000_000;
 
-const CUT_NOTE: &str =
-    "\n> kubeship cut this comment to fit the size limit of a comment; the full diff is in the job log.\n";
+const CUT_NOTE: &str = "\n> kubeship cut this comment to fit the size limit of a comment; the full diff is in the job log.\n";
 
 /// The hidden marker that identifies the comment of `env`.
 pub fn marker(env: &str) -> String {
@@ -140,10 +139,16 @@ impl fmt::Display for Skip {
 /// What [`post_sticky`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommentOutcome {
-    Created { url: Option<String> },
-    Updated { url: Option<String> },
+    Created {
+        url: Option<String>,
+    },
+    Updated {
+        url: Option<String>,
+    },
     /// The comment already says exactly this; nothing was sent.
-    Unchanged { url: Option<String> },
+    Unchanged {
+        url: Option<String>,
+    },
     Skipped(Skip),
 }
 
@@ -392,9 +397,9 @@ async fn post_github(
 ) -> Result<CommentOutcome, NotifyError> {
     let me = api.login(http).await?;
     let comments = api.comments(http, number).await?;
-    let mine = comments.iter().find(|c| {
-        c.user.as_ref().is_some_and(|u| u.login == me) && c.body.contains(marker)
-    });
+    let mine = comments
+        .iter()
+        .find(|c| c.user.as_ref().is_some_and(|u| u.login == me) && c.body.contains(marker));
     match mine {
         Some(c) if same_body(&c.body, body) => Ok(CommentOutcome::Unchanged {
             url: c.html_url.clone(),
@@ -452,7 +457,10 @@ mod tests {
     #[test]
     fn skip_messages_name_the_variables() {
         let m = Skip::JobTokenOnly.to_string();
-        assert!(m.contains("CI_JOB_TOKEN") && m.contains("KUBESHIP_GITLAB_TOKEN"), "{m}");
+        assert!(
+            m.contains("CI_JOB_TOKEN") && m.contains("KUBESHIP_GITLAB_TOKEN"),
+            "{m}"
+        );
         let m = Skip::ReadOnly {
             platform: Platform::GitHub,
             fork: true,

@@ -353,7 +353,10 @@ mod tests {
             e.pipeline_url.as_deref(),
             Some("https://gitlab.example/platform/gitops/-/pipelines/9")
         );
-        assert_eq!(e.summary_line(), "✅ kubeship: dev deployed at 01234567 (created 0, configured 0, unchanged 0, pruned 0, failed 0)");
+        assert_eq!(
+            e.summary_line(),
+            "✅ kubeship: dev deployed at 01234567 (created 0, configured 0, unchanged 0, pruned 0, failed 0)"
+        );
     }
 
     #[test]
@@ -418,7 +421,8 @@ mod tests {
         let ci = CiEnv::from_pairs::<&str, &str>([]);
         let mut e = Event::new(EventKind::Deployed, "prod", &ci);
         assert!(!e.is_failure());
-        e.unhealthy.push(ObjectNote::new("Deployment/web/api", "0/3 ready"));
+        e.unhealthy
+            .push(ObjectNote::new("Deployment/web/api", "0/3 ready"));
         assert!(e.is_failure());
         assert_eq!(e.title(), "prod: deployed, but objects are unhealthy");
         let mut d = Event::new(EventKind::Drift, "prod", &ci);

@@ -65,7 +65,10 @@ mod tests {
         assert_eq!(p["environment"], "prod");
         assert_eq!(p["counts"]["configured"], 3);
         assert_eq!(p["failed"][0]["object"], "Deployment/web/api");
-        assert_eq!(p["commit"]["sha"], "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(
+            p["commit"]["sha"],
+            "0123456789abcdef0123456789abcdef01234567"
+        );
         assert_eq!(p["durationMs"], 83_000);
     }
 }

@@ -31,7 +31,7 @@ pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 
 const MAX_PAGES: usize = 200;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct GitHub {
     api: Url,
     token: String,
@@ -40,6 +40,18 @@ pub(crate) struct GitHub {
     pub repo: String,
     /// `KUBESHIP_GITHUB_COMMENT_AUTHOR`: the login of a GitHub App's bot, when its token is used.
     author_override: Option<String>,
+}
+
+/// Shows where, never the token.
+impl std::fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHub")
+            .field("api", &self.api.as_str())
+            .field("token_var", &self.token_var)
+            .field("owner", &self.owner)
+            .field("repo", &self.repo)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -121,7 +133,9 @@ pub(crate) fn next_link(link: &str) -> Option<String> {
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 impl GitHub {
@@ -219,13 +233,19 @@ impl GitHub {
     }
 
     /// Every comment of an issue or pull request, oldest first.
-    pub async fn comments(&self, http: &Http, number: u64) -> Result<Vec<IssueComment>, NotifyError> {
+    pub async fn comments(
+        &self,
+        http: &Http,
+        number: u64,
+    ) -> Result<Vec<IssueComment>, NotifyError> {
         let what = format!("GitHub: listing the comments of pull request #{number}");
         let mut url = self.repo_path(&["issues", &number.to_string(), "comments"]);
         url.query_pairs_mut().append_pair("per_page", "100");
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
-            let resp = http.send(&self.req(Method::GET, url.clone(), &what)).await?;
+            let resp = http
+                .send(&self.req(Method::GET, url.clone(), &what))
+                .await?;
             let resp = self.check(resp, &what)?;
             let page: Vec<IssueComment> = resp.json(&what)?;
             all.extend(page);
@@ -233,7 +253,9 @@ impl GitHub {
                 return Ok(all);
             };
             let next = Url::parse(&next).map_err(|e| {
-                NotifyError::new(format!("{what}: the `Link` header has a bad next URL ({e})"))
+                NotifyError::new(format!(
+                    "{what}: the `Link` header has a bad next URL ({e})"
+                ))
             })?;
             if !same_origin(&next, &self.api) {
                 return Err(NotifyError::new(format!(
@@ -379,9 +401,8 @@ pub fn append_job_summary(ci: &CiEnv, markdown: &str) -> Result<SummaryOutcome, 
                 "cannot open the job summary {path} (GITHUB_STEP_SUMMARY): {e}"
             ))
         })?;
-    file.write_all(text.as_bytes()).map_err(|e| {
-        NotifyError::new(format!("cannot write the job summary {path}: {e}"))
-    })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| NotifyError::new(format!("cannot write the job summary {path}: {e}")))?;
     Ok(SummaryOutcome::Written {
         bytes: text.len(),
         truncated,
@@ -420,11 +441,12 @@ pub fn write_outputs(ci: &CiEnv, outputs: &[(&str, String)]) -> Result<bool, Not
         .append(true)
         .open(&path)
         .map_err(|e| {
-            NotifyError::new(format!("cannot open the step outputs {path} (GITHUB_OUTPUT): {e}"))
+            NotifyError::new(format!(
+                "cannot open the step outputs {path} (GITHUB_OUTPUT): {e}"
+            ))
         })?;
-    file.write_all(text.as_bytes()).map_err(|e| {
-        NotifyError::new(format!("cannot write the step outputs {path}: {e}"))
-    })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| NotifyError::new(format!("cannot write the step outputs {path}: {e}")))?;
     Ok(true)
 }
 
@@ -474,7 +496,10 @@ mod tests {
         );
         let ev = serde_json::json!({"pull_request": {"number": 3, "head": {"sha": "d", "repo": {"full_name": "acme/gitops", "fork": false}}, "base": {"repo": {"full_name": "acme/gitops"}}}});
         assert!(!pull_from_event(&ev).unwrap().fork);
-        assert_eq!(pull_from_event(&serde_json::json!({"ref": "refs/heads/main"})), None);
+        assert_eq!(
+            pull_from_event(&serde_json::json!({"ref": "refs/heads/main"})),
+            None
+        );
         let ev = serde_json::json!({"issue": {"number": 9, "pull_request": {}}});
         assert_eq!(pull_from_event(&ev).unwrap().number, 9);
     }
@@ -492,6 +517,8 @@ mod tests {
         assert_eq!(lines[2], lines[0].trim_start_matches("changes<<"));
         assert_eq!(&lines[4..6], &["a", "b"]);
         assert!(write_outputs(&ci, &[("bad name", String::new())]).is_err());
-        assert!(!write_outputs(&CiEnv::from_pairs::<&str, &str>([]), &[("x", "1".into())]).unwrap());
+        assert!(
+            !write_outputs(&CiEnv::from_pairs::<&str, &str>([]), &[("x", "1".into())]).unwrap()
+        );
     }
 }

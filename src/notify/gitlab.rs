@@ -22,12 +22,23 @@ pub(crate) const TOKEN_VARS: &[&str] = &["KUBESHIP_GITLAB_TOKEN", "GITLAB_TOKEN"
 /// Pages followed at most (100 items each).
 const MAX_PAGES: usize = 200;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct GitLab {
     api: Url,
     token: String,
     token_var: &'static str,
     pub project: String,
+}
+
+/// Shows where, never the token.
+impl std::fmt::Debug for GitLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitLab")
+            .field("api", &self.api.as_str())
+            .field("token_var", &self.token_var)
+            .field("project", &self.project)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -57,8 +68,9 @@ pub(crate) struct MergeRequest {
 
 /// Parses an API base URL (http or https) so that paths can be appended.
 pub(crate) fn api_base(text: &str, var: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim())
-        .map_err(|e| format!("{var} is not a URL ({e}); it should look like https://gitlab.example.com/api/v4"))?;
+    let url = Url::parse(text.trim()).map_err(|e| {
+        format!("{var} is not a URL ({e}); it should look like https://gitlab.example.com/api/v4")
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(format!("{var} must be an http(s) URL"));
     }
@@ -185,7 +197,12 @@ impl GitLab {
         Ok(all)
     }
 
-    pub async fn create_note(&self, http: &Http, iid: u64, body: &str) -> Result<Note, NotifyError> {
+    pub async fn create_note(
+        &self,
+        http: &Http,
+        iid: u64,
+        body: &str,
+    ) -> Result<Note, NotifyError> {
         let what = format!("GitLab: creating a note on merge request !{iid}");
         let url = self.project_path(&["merge_requests", &iid.to_string(), "notes"]);
         let req = self
@@ -310,7 +327,11 @@ mod tests {
             GitLab::from_env(&ci, &["CI_MERGE_REQUEST_PROJECT_ID", "CI_PROJECT_ID"]).unwrap_err(),
             Skip::MissingVariables {
                 platform: Platform::GitLab,
-                names: vec!["CI_API_V4_URL", "CI_MERGE_REQUEST_PROJECT_ID", "CI_PROJECT_ID"],
+                names: vec![
+                    "CI_API_V4_URL",
+                    "CI_MERGE_REQUEST_PROJECT_ID",
+                    "CI_PROJECT_ID"
+                ],
             }
         );
     }

@@ -242,13 +242,23 @@ pub(crate) fn describe(e: reqwest::Error) -> String {
 }
 
 /// One request: what it is for (named in every error), and what to send.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Req {
     pub method: Method,
     pub url: Url,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub what: String,
+}
+
+/// Never shows the URL (a webhook's secret) or the headers (tokens).
+impl std::fmt::Debug for Req {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Req")
+            .field("method", &self.method)
+            .field("what", &self.what)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Req {
@@ -405,7 +415,10 @@ mod tests {
             .timestamp_to_rfc9110_string(&later)
             .unwrap();
         let d = parse_retry_after(&text).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 

@@ -57,11 +57,7 @@ fn note_lines(notes: &[ObjectNote]) -> Vec<String> {
         .iter()
         .map(|n| {
             let msg = n.message.split_whitespace().collect::<Vec<_>>().join(" ");
-            format!(
-                "• `{}`: {}",
-                esc(&n.object),
-                esc(truncate_chars(&msg, 300))
-            )
+            format!("• `{}`: {}", esc(&n.object), esc(truncate_chars(&msg, 300)))
         })
         .collect()
 }
@@ -193,6 +189,11 @@ mod tests {
         let failed = blocks[4]["text"]["text"].as_str().unwrap();
         assert!(failed.starts_with("*Failed (500)*"), "{failed}");
         assert!(failed.contains("more"), "{failed}");
-        assert!(p["text"].as_str().unwrap().starts_with("❌ kubeship: prod: apply failed"));
+        assert!(
+            p["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("❌ kubeship: prod: apply failed")
+        );
     }
 }
