@@ -48,7 +48,10 @@ fn scaffolds_from_cluster_folders_then_skips_existing_files() {
     let out = kubeship(&root.join("docs")).arg("init").assert().success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for f in FILES {
-        assert!(stdout.contains(&format!("wrote {f}\n")), "{f} not reported:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("wrote {f}\n")),
+            "{f} not reported:\n{stdout}"
+        );
         assert!(root.join(f).is_file(), "{f} not written");
     }
     assert!(stdout.contains("Next steps:"), "{stdout}");
@@ -56,13 +59,23 @@ fn scaffolds_from_cluster_folders_then_skips_existing_files() {
 
     let config = std::fs::read_to_string(root.join("kubeship.yaml")).unwrap();
     let parsed = kubeship::settings::parse_config(Path::new("kubeship.yaml"), &config).unwrap();
-    assert_eq!(parsed.environments.keys().collect::<Vec<_>>(), vec!["dev", "prod"]);
+    assert_eq!(
+        parsed.environments.keys().collect::<Vec<_>>(),
+        vec!["dev", "prod"]
+    );
     assert_eq!(parsed.environments["prod"].path, "clusters/prod");
     assert!(config.contains("# notifications:"), "{config}");
 
     let gitlab = std::fs::read_to_string(root.join(".gitlab-ci.yml")).unwrap();
-    assert!(gitlab.contains("- local: .gitlab/kubeship.gitlab-ci.yml"), "{gitlab}");
-    assert_eq!(gitlab.matches("KUBESHIP_ENV: [dev, prod]").count(), 4, "{gitlab}");
+    assert!(
+        gitlab.contains("- local: .gitlab/kubeship.gitlab-ci.yml"),
+        "{gitlab}"
+    );
+    assert_eq!(
+        gitlab.matches("KUBESHIP_ENV: [dev, prod]").count(),
+        4,
+        "{gitlab}"
+    );
     let template = std::fs::read_to_string(root.join(".gitlab/kubeship.gitlab-ci.yml")).unwrap();
     assert!(template.contains(".kubeship-apply:"));
     let workflow = std::fs::read_to_string(root.join(".github/workflows/kubeship.yml")).unwrap();
@@ -71,7 +84,10 @@ fn scaffolds_from_cluster_folders_then_skips_existing_files() {
     assert!(workflow.contains("refs/heads/master"), "{workflow}");
 
     // The written kubeship.yaml is the one later commands load.
-    let render = kubeship(root).args(["render", "--env", "prod"]).assert().success();
+    let render = kubeship(root)
+        .args(["render", "--env", "prod"])
+        .assert()
+        .success();
     let yaml = String::from_utf8(render.get_output().stdout.clone()).unwrap();
     assert!(yaml.contains("kind: ConfigMap"), "{yaml}");
 
@@ -85,7 +101,10 @@ fn scaffolds_from_cluster_folders_then_skips_existing_files() {
     let stderr = String::from_utf8(again.get_output().stderr.clone()).unwrap();
     let stdout = String::from_utf8(again.get_output().stdout.clone()).unwrap();
     for f in FILES {
-        assert!(stderr.contains(&format!("skipped {f}: it already exists")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("skipped {f}: it already exists")),
+            "{stderr}"
+        );
         assert!(!stdout.contains(&format!("wrote {f}")), "{stdout}");
     }
     let after: Vec<String> = FILES
@@ -108,7 +127,10 @@ fn existing_kubeship_yaml_names_the_environments_of_the_ci_files() {
     );
     let out = kubeship(root).arg("init").assert().success();
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("skipped kubeship.yaml: it already exists"), "{stderr}");
+    assert!(
+        stderr.contains("skipped kubeship.yaml: it already exists"),
+        "{stderr}"
+    );
     let gitlab = std::fs::read_to_string(root.join(".gitlab-ci.yml")).unwrap();
     assert!(gitlab.contains("KUBESHIP_ENV: [staging]"), "{gitlab}");
     assert_eq!(

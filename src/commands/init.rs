@@ -99,7 +99,10 @@ pub fn run(cli: &Cli, _args: &InitArgs, printer: &Printer) -> Result<Exit, Failu
     let files = [
         (settings::CONFIG_FILE.to_string(), kubeship_yaml(&envs)),
         (".gitlab-ci.yml".to_string(), gitlab_ci(&envs)),
-        (GITLAB_TEMPLATE_PATH.to_string(), GITLAB_TEMPLATE.to_string()),
+        (
+            GITLAB_TEMPLATE_PATH.to_string(),
+            GITLAB_TEMPLATE.to_string(),
+        ),
         (
             ".github/workflows/kubeship.yml".to_string(),
             github_workflow(&envs, &branch),
@@ -259,7 +262,11 @@ pub(crate) fn kubeship_yaml(envs: &[FoundEnv]) -> String {
     } else {
         y.push_str("environments:\n");
         for (i, e) in envs.iter().enumerate() {
-            y.push_str(&format!("  {}:\n    path: {}\n", scalar(&e.name), scalar(&e.path)));
+            y.push_str(&format!(
+                "  {}:\n    path: {}\n",
+                scalar(&e.name),
+                scalar(&e.path)
+            ));
             if i == 0 {
                 y.push_str(
                     "    # context: my-context               # kubeconfig context (default: KUBE_CONTEXT, then the current context)\n    # server: https://api.example:6443   # refuse to apply when the context points at another API server\n    # branch: main                       # apply only from this branch in CI (default: the default branch)\n    # notify: [slack]                    # names under `notifications:` below\n",
@@ -317,7 +324,9 @@ include:
 "
     );
     if envs.is_empty() {
-        y.push_str("\n# No environment folders were found: replace `dev` with your environments.\n");
+        y.push_str(
+            "\n# No environment folders were found: replace `dev` with your environments.\n",
+        );
     }
     for job in ["validate", "diff", "apply", "drift"] {
         y.push_str(&format!(
@@ -333,7 +342,10 @@ pub(crate) fn github_workflow(envs: &[FoundEnv], branch: &str) -> String {
             "environment: [dev, prod]",
             &format!("environment: {}", env_list(envs)),
         )
-        .replace("branches: [main]", &format!("branches: [{}]", scalar(branch)))
+        .replace(
+            "branches: [main]",
+            &format!("branches: [{}]", scalar(branch)),
+        )
         .replace(
             "github.ref == 'refs/heads/main'",
             &format!("github.ref == 'refs/heads/{branch}'"),
@@ -361,10 +373,7 @@ mod tests {
     fn kubeship_yaml_parses_and_lists_environments() {
         let text = kubeship_yaml(&envs());
         let c = settings::parse_config(Path::new("kubeship.yaml"), &text).unwrap();
-        assert_eq!(
-            c.environments.keys().collect::<Vec<_>>(),
-            vec!["dev", "on"]
-        );
+        assert_eq!(c.environments.keys().collect::<Vec<_>>(), vec!["dev", "on"]);
         assert_eq!(c.environments["on"].path, "clusters/on");
         assert!(text.contains("  \"on\":"), "{text}");
         let empty = kubeship_yaml(&[]);
@@ -374,7 +383,10 @@ mod tests {
 
     #[test]
     fn the_embedded_workflow_has_the_lines_init_replaces() {
-        assert_eq!(GITHUB_WORKFLOW.matches("environment: [dev, prod]").count(), 4);
+        assert_eq!(
+            GITHUB_WORKFLOW.matches("environment: [dev, prod]").count(),
+            4
+        );
         assert!(GITHUB_WORKFLOW.contains("branches: [main]"));
         assert!(GITHUB_WORKFLOW.contains("github.ref == 'refs/heads/main'"));
         let w = github_workflow(&envs(), "master");
@@ -387,7 +399,10 @@ mod tests {
     fn gitlab_ci_extends_every_template_job() {
         let y = gitlab_ci(&envs());
         for job in ["validate", "diff", "apply", "drift"] {
-            assert!(GITLAB_TEMPLATE.contains(&format!("\n.kubeship-{job}:\n")), "{job}");
+            assert!(
+                GITLAB_TEMPLATE.contains(&format!("\n.kubeship-{job}:\n")),
+                "{job}"
+            );
             assert!(y.contains(&format!("kubeship-{job}:\n  extends: .kubeship-{job}\n")));
         }
         assert_eq!(y.matches("KUBESHIP_ENV: [dev, \"on\"]").count(), 4);
@@ -399,7 +414,9 @@ mod tests {
         assert!(GITLAB_TEMPLATE.contains(tag));
         assert!(include_str!("../../templates/kubeship.yml").contains(tag));
         assert!(include_str!("../../action.yml").contains(&format!("{tag}-action")));
-        assert!(GITHUB_WORKFLOW.contains(concat!("kubeship/kubeship@v", env!("CARGO_PKG_VERSION"))));
+        assert!(
+            GITHUB_WORKFLOW.contains(concat!("kubeship/kubeship@v", env!("CARGO_PKG_VERSION")))
+        );
     }
 
     #[test]

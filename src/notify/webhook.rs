@@ -111,7 +111,7 @@ async fn send_one(
         }
     }
     let req = req.raw_json(body);
-    let resp = http.send(&req).await.map_err(|e| Warning::new(e))?;
+    let resp = http.send(&req).await.map_err(Warning::new)?;
     if resp.ok() {
         return Ok(());
     }
