@@ -75,8 +75,12 @@ async fn send_one(
             "{what}: {var} does not hold an http(s) URL; set it to the webhook URL"
         )));
     };
-    // The path (and query) of a webhook is its secret: hide it even when shown alone.
-    crate::redact::register(&url[url::Position::BeforePath..]);
+    // The path (and query) of a webhook is its secret: hide it even when shown alone (unless
+    // it is too short to be one, like `/hook`, which would hide common words instead).
+    let secret_part = &url[url::Position::BeforePath..];
+    if secret_part.len() >= 12 {
+        crate::redact::register(secret_part);
+    }
 
     let body = match cfg.kind {
         ProviderType::Slack => slack::payload(event),
