@@ -171,7 +171,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failu
         _ => printer.out(&report::apply::text(&env.name, &result, dry_run)),
     }
     if !dry_run {
-        super::notify_apply(&settings, &env, &endpoint, &result, printer);
+        super::ci_comment::after_apply(&settings, &env, &endpoint, &result, printer);
     }
     Ok(if result.failed() || !result.healthy() {
         Exit::Findings

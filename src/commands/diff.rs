@@ -65,7 +65,9 @@ pub fn run(cli: &Cli, args: &DiffArgs, printer: &Printer) -> Result<Exit, Failur
         Format::Text => printer.out(&report::plan::text(&plan, printer.color_stdout())),
         f => printer.out(&render_as(f)),
     }
-    let blocked = plan.summary().blocked > 0;
+    let s = plan.summary();
+    super::ci_comment::write_outputs(s.create + s.update + s.delete, s.blocked, printer);
+    let blocked = s.blocked > 0;
     Ok(if blocked || (args.exit_code && plan.has_changes()) {
         Exit::Findings
     } else {

@@ -155,19 +155,3 @@ pub fn write_output(path: &Path, text: &str) -> Result<(), Failure> {
     std::fs::write(path, crate::redact::redact(text))
         .map_err(|e| Failure::incomplete(anyhow::anyhow!("cannot write {}: {e}", path.display())))
 }
-
-/// Sends the environment's notifications about an apply; failures are warnings.
-pub fn notify_apply(
-    _settings: &Settings,
-    env: &Environment,
-    _endpoint: &crate::cluster::Endpoint,
-    _result: &crate::cluster::execute::ApplyResult,
-    printer: &crate::printer::Printer,
-) {
-    if !env.notify.is_empty() {
-        printer.warn(&format!(
-            "notifications for `{}` are sent once the notify module is wired in",
-            env.name
-        ));
-    }
-}
