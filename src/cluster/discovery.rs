@@ -135,19 +135,25 @@ impl Discovery {
         api: &Api,
         groups: &BTreeSet<String>,
     ) -> Result<(), ApiError> {
+        let answers = futures::future::join_all(
+            groups
+                .iter()
+                .filter(|g| !g.is_empty())
+                .map(|g| async move { (g.clone(), api.get(&format!("/apis/{g}")).await) }),
+        )
+        .await;
         let mut gvs = BTreeSet::new();
-        for g in groups {
-            if g.is_empty() {
-                gvs.insert((String::new(), "v1".to_string()));
-                continue;
-            }
-            match api.get(&format!("/apis/{g}")).await {
+        if groups.contains("") {
+            gvs.insert((String::new(), "v1".to_string()));
+        }
+        for (g, answer) in answers {
+            match answer {
                 Ok(j) => {
                     if let Some(v) = j
                         .pointer("/preferredVersion/version")
                         .and_then(Json::as_str)
                     {
-                        gvs.insert((g.clone(), v.to_string()));
+                        gvs.insert((g, v.to_string()));
                     }
                 }
                 Err(e) if e.is_not_found() => {}

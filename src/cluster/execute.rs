@@ -213,20 +213,11 @@ pub async fn execute(
         }
         if stage == Stage::Prerequisites {
             // CRDs must be Established and Namespaces Active before their users are applied.
-            let waits: Vec<(String, String)> = stage_results
+            let waits: Vec<health::Watched> = stage_results
                 .iter()
                 .filter(|r| matches!(r.outcome, Outcome::Created | Outcome::Configured))
                 .filter(|r| matches!(r.id.kind.as_str(), "CustomResourceDefinition" | "Namespace"))
-                .filter_map(|r| {
-                    targets.get(&key(&r.id)).and_then(|t| {
-                        t.resource.as_ref().map(|res| {
-                            (
-                                r.id.to_string(),
-                                res.object(r.id.namespace.as_deref(), &r.id.name),
-                            )
-                        })
-                    })
-                })
+                .filter_map(|r| targets.get(&key(&r.id)).copied().and_then(watched))
                 .collect();
             if !waits.is_empty() {
                 let not_ready = health::wait(
@@ -321,18 +312,11 @@ pub async fn execute(
     write_parent(api, live, &kept_gks, &kept_nss).await?;
 
     if opts.wait && !result.failed() {
-        let checks: Vec<(String, String)> = live
+        let checks: Vec<health::Watched> = live
             .targets
             .iter()
             .filter(|t| health::is_checked(&t.id.kind))
-            .filter_map(|t| {
-                t.resource.as_ref().map(|r| {
-                    (
-                        t.id.to_string(),
-                        r.object(t.id.namespace.as_deref(), &t.id.name),
-                    )
-                })
-            })
+            .filter_map(watched)
             .collect();
         let elapsed = start.elapsed();
         let left = opts.timeout.saturating_sub(elapsed);
@@ -349,6 +333,15 @@ pub async fn execute(
     }
     result.duration = start.elapsed();
     Ok(result)
+}
+
+fn watched(t: &Target) -> Option<health::Watched> {
+    let r = t.resource.as_ref()?;
+    Some(health::Watched {
+        label: t.id.to_string(),
+        collection: r.collection(t.id.namespace.as_deref()),
+        name: t.id.name.to_string(),
+    })
 }
 
 async fn apply_one(api: &Api, t: &Target, force: bool) -> Result<(), String> {
@@ -442,18 +435,11 @@ pub async fn verify_only(
             },
         })
         .collect();
-    let checks: Vec<(String, String)> = live
+    let checks: Vec<health::Watched> = live
         .targets
         .iter()
         .filter(|t| health::is_checked(&t.id.kind))
-        .filter_map(|t| {
-            t.resource.as_ref().map(|r| {
-                (
-                    t.id.to_string(),
-                    r.object(t.id.namespace.as_deref(), &t.id.name),
-                )
-            })
-        })
+        .filter_map(watched)
         .collect();
     let unhealthy = if checks.is_empty() {
         Vec::new()

@@ -179,12 +179,62 @@ pub fn is_checked(kind: &str) -> bool {
     )
 }
 
-/// Polls `paths` (label, URL) until all are Current, any is Failed, or `timeout` passes.
-/// Returns the objects that are not Current, with their reason. `progress` is told how many
-/// are still waited for, every few seconds.
+/// An object to wait for: a label for messages, its collection URL and its name.
+#[derive(Clone, Debug)]
+pub struct Watched {
+    pub label: String,
+    pub collection: String,
+    pub name: String,
+}
+
+/// Reads the current state of `objects`: one LIST per collection holding several of them,
+/// single GETs otherwise.
+async fn read_all(api: &Api, objects: &[Watched]) -> Vec<Health> {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for o in objects {
+        *counts.entry(o.collection.as_str()).or_default() += 1;
+    }
+    let bulk: Vec<&str> = counts
+        .iter()
+        .filter(|(_, n)| **n >= 8)
+        .map(|(c, _)| *c)
+        .collect();
+    let lists =
+        futures::future::join_all(bulk.iter().map(|c| super::observe::list_all(api, c))).await;
+    let mut listed: std::collections::HashMap<&str, std::collections::HashMap<String, Json>> =
+        std::collections::HashMap::new();
+    for (c, l) in bulk.iter().zip(lists) {
+        if let Ok(items) = l {
+            let by_name = items
+                .into_iter()
+                .filter_map(|o| Some((o.pointer("/metadata/name")?.as_str()?.to_string(), o)))
+                .collect();
+            listed.insert(c, by_name);
+        }
+    }
+    let listed = &listed;
+    futures::future::join_all(objects.iter().map(|o| async move {
+        match listed.get(o.collection.as_str()) {
+            Some(objs) => match objs.get(&o.name) {
+                Some(obj) => health(obj),
+                None => Health::Failed("not found after apply".into()),
+            },
+            None => match api.get(&format!("{}/{}", o.collection, o.name)).await {
+                Ok(obj) => health(&obj),
+                Err(e) if e.is_not_found() => Health::Failed("not found after apply".into()),
+                Err(e) => Health::InProgress(format!("cannot read it: {}", e.message)),
+            },
+        }
+    }))
+    .await
+}
+
+/// Polls `objects` until all are Current, any is Failed, or `timeout` passes. Returns the
+/// objects that are not Current, with their reason. `progress` hears how many are still
+/// waited for, every few seconds.
 pub async fn wait(
     api: &Api,
-    objects: Vec<(String, String)>,
+    objects: Vec<Watched>,
     timeout: Duration,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Vec<(String, String)> {
@@ -192,26 +242,18 @@ pub async fn wait(
     let mut pending = objects;
     let mut last_report = Instant::now();
     loop {
-        let results = futures::future::join_all(pending.iter().map(|(label, path)| async move {
-            let h = match api.get(path).await {
-                Ok(o) => health(&o),
-                Err(e) if e.is_not_found() => Health::Failed("not found after apply".into()),
-                Err(e) => Health::InProgress(format!("cannot read it: {}", e.message)),
-            };
-            (label.clone(), path.clone(), h)
-        }))
-        .await;
+        let states = read_all(api, &pending).await;
         let mut still = Vec::new();
         let mut failed = Vec::new();
-        for (label, path, h) in results {
+        for (o, h) in pending.into_iter().zip(states) {
             match h {
                 Health::Current => {}
-                Health::InProgress(why) => still.push((label, path, why)),
-                Health::Failed(why) => failed.push((label, why)),
+                Health::InProgress(why) => still.push((o, why)),
+                Health::Failed(why) => failed.push((o.label, why)),
             }
         }
         if !failed.is_empty() {
-            failed.extend(still.into_iter().map(|(l, _, w)| (l, w)));
+            failed.extend(still.into_iter().map(|(o, w)| (o.label, w)));
             return failed;
         }
         if still.is_empty() {
@@ -220,7 +262,7 @@ pub async fn wait(
         if start.elapsed() >= timeout {
             return still
                 .into_iter()
-                .map(|(l, _, w)| (l, format!("timed out: {w}")))
+                .map(|(o, w)| (o.label, format!("timed out: {w}")))
                 .collect();
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
@@ -230,13 +272,13 @@ pub async fn wait(
                 still
                     .iter()
                     .take(5)
-                    .map(|(l, _, w)| format!("{l} ({w})"))
+                    .map(|(o, w)| format!("{} ({w})", o.label))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
             last_report = Instant::now();
         }
-        pending = still.into_iter().map(|(l, p, _)| (l, p)).collect();
+        pending = still.into_iter().map(|(o, _)| o).collect();
         let left = timeout.saturating_sub(start.elapsed());
         tokio::time::sleep(Duration::from_millis(500).min(left)).await;
     }
