@@ -41,7 +41,9 @@ async fn fake_registry() -> MockServer {
         .and(query_param("service", "fake-registry"))
         .and(query_param("scope", "repository:team/app:pull"))
         .and(header("authorization", basic(APP_USER, APP_PASS).as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "token": APP_TOKEN })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "token": APP_TOKEN })),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -56,7 +58,10 @@ async fn fake_registry() -> MockServer {
         .and(query_param_is_missing("last"))
         .respond_with(
             ResponseTemplate::new(200)
-                .insert_header("Link", r#"</v2/team/app/tags/list?n=3&last=1.1.0>; rel="next""#)
+                .insert_header(
+                    "Link",
+                    r#"</v2/team/app/tags/list?n=3&last=1.1.0>; rel="next""#,
+                )
                 .set_body_json(tags("team/app", &["0.9.0", "1.0.0", "1.1.0"])),
         )
         .mount(&server)
@@ -85,7 +90,10 @@ async fn fake_registry() -> MockServer {
     // team/worker: Basic auth.
     Mock::given(method("GET"))
         .and(path("/v2/team/worker/tags/list"))
-        .and(header("authorization", basic(WORKER_USER, WORKER_PASS).as_str()))
+        .and(header(
+            "authorization",
+            basic(WORKER_USER, WORKER_PASS).as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(tags(
             "team/worker",
             &[
@@ -303,12 +311,17 @@ async fn dry_run_lists_every_update_and_changes_nothing() {
     let count = |p: &str, q: Option<&str>| {
         requests
             .iter()
-            .filter(|r| r.url.path() == p && q.is_none_or(|q| r.url.query().unwrap_or("").contains(q)))
+            .filter(|r| {
+                r.url.path() == p && q.is_none_or(|q| r.url.query().unwrap_or("").contains(q))
+            })
             .count()
     };
     assert_eq!(count("/token", None), 1);
     assert_eq!(count("/v2/team/app/tags/list", Some("last=1.1.0")), 1);
-    assert_eq!(count(&format!("/v2/team/nightly/manifests/{NIGHTLY}"), None), 1);
+    assert_eq!(
+        count(&format!("/v2/team/nightly/manifests/{NIGHTLY}"), None),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,7 +340,10 @@ async fn write_changes_only_the_marked_values() {
     // A second run finds nothing to do.
     let again = repo.run(&["images", "update", "--write"]).await;
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(again.stdout, "no image updates (9 markers, 3 policies checked)\n");
+    assert_eq!(
+        again.stdout,
+        "no image updates (9 markers, 3 policies checked)\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,11 +354,14 @@ async fn crlf_files_keep_their_line_endings() {
         let text = std::fs::read_to_string(&p).unwrap();
         std::fs::write(&p, text.replace('\n', "\r\n")).unwrap();
     });
-    let r = repo.run(&["images", "update", "--write", "--env", "prod"]).await;
+    let r = repo
+        .run(&["images", "update", "--write", "--env", "prod"])
+        .await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(
         repo.read("clusters/prod/versions.yaml"),
-        repo.expected("clusters/prod/versions.yaml").replace('\n', "\r\n")
+        repo.expected("clusters/prod/versions.yaml")
+            .replace('\n', "\r\n")
     );
     // --env prod leaves the dev environment alone.
     for f in ["clusters/dev/app.yaml", "clusters/dev/kustomization.yaml"] {
@@ -354,10 +373,15 @@ async fn crlf_files_keep_their_line_endings() {
 async fn env_dev_updates_only_the_files_it_renders() {
     let server = fake_registry().await;
     let repo = Repo::new(&host(&server), |_| {});
-    let r = repo.run(&["images", "update", "--env", "dev", "--write"]).await;
+    let r = repo
+        .run(&["images", "update", "--env", "dev", "--write"])
+        .await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("4 updates in 2 files"), "{}", r.stdout);
-    assert_eq!(repo.read("clusters/dev/app.yaml"), repo.expected("clusters/dev/app.yaml"));
+    assert_eq!(
+        repo.read("clusters/dev/app.yaml"),
+        repo.expected("clusters/dev/app.yaml")
+    );
     assert_eq!(
         repo.read("clusters/dev/kustomization.yaml"),
         repo.expected("clusters/dev/kustomization.yaml")
@@ -385,7 +409,10 @@ async fn json_lists_updates_and_policies() {
     assert_eq!(tag["line"], 24);
     assert_eq!(tag["policy"], "flux-system/app");
     assert_eq!(tag["marker"], "flux-system:app:tag");
-    assert_eq!((tag["old"].as_str(), tag["new"].as_str()), (Some("1.0.0"), Some("1.10.0")));
+    assert_eq!(
+        (tag["old"].as_str(), tag["new"].as_str()),
+        (Some("1.0.0"), Some("1.10.0"))
+    );
     let nightly = doc["policies"]
         .as_array()
         .unwrap()
@@ -405,10 +432,16 @@ async fn commit_makes_one_commit_listing_the_updates() {
     let r = repo.run(&["images", "update", "--commit"]).await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("; committed "), "{}", r.stdout);
-    assert_eq!(git(&repo.root, &["rev-list", "--count", "HEAD"]).trim(), "2");
+    assert_eq!(
+        git(&repo.root, &["rev-list", "--count", "HEAD"]).trim(),
+        "2"
+    );
     assert_eq!(git(&repo.root, &["status", "--porcelain"]), "");
     let message = git(&repo.root, &["log", "-1", "--format=%B"]);
-    assert!(message.starts_with("Update container images\n\n- clusters/dev/app.yaml:16: "), "{message}");
+    assert!(
+        message.starts_with("Update container images\n\n- clusters/dev/app.yaml:16: "),
+        "{message}"
+    );
     assert_eq!(message.matches("\n- ").count(), 7, "{message}");
     let author = git(&repo.root, &["log", "-1", "--format=%an <%ae>"]);
     assert_eq!(author.trim(), "Repo Owner <owner@example.com>");
@@ -431,13 +464,17 @@ async fn commit_message_and_author_come_from_kubeship_yaml() {
         )
         .unwrap();
     });
-    let r = repo.run(&["images", "update", "--commit", "--env", "prod"]).await;
+    let r = repo
+        .run(&["images", "update", "--commit", "--env", "prod"])
+        .await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let message = git(&repo.root, &["log", "-1", "--format=%B"]);
     let reg = &repo.registry;
     assert_eq!(
         message.trim_end(),
-        format!("chore(images): 3 updates in prod\n\nImages: {reg}/team/nightly:{NIGHTLY}, {reg}/team/app:1.10.0\nPolicies: flux-system/app, flux-system/nightly")
+        format!(
+            "chore(images): 3 updates in prod\n\nImages: {reg}/team/nightly:{NIGHTLY}, {reg}/team/app:1.10.0\nPolicies: flux-system/app, flux-system/nightly"
+        )
     );
     let author = git(&repo.root, &["log", "-1", "--format=%an <%ae>"]);
     assert_eq!(author.trim(), "Image Bot <bot@example.com>");
@@ -451,9 +488,20 @@ async fn commit_refuses_unrelated_staged_changes() {
     git(&repo.root, &["add", "infrastructure/new.yaml"]);
     let r = repo.run(&["images", "update", "--commit"]).await;
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("staged changes unrelated to the image update (infrastructure/new.yaml)"), "{}", r.stderr);
-    assert_eq!(git(&repo.root, &["rev-list", "--count", "HEAD"]).trim(), "1");
-    assert_eq!(repo.read("clusters/dev/app.yaml"), repo.original("clusters/dev/app.yaml"));
+    assert!(
+        r.stderr
+            .contains("staged changes unrelated to the image update (infrastructure/new.yaml)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        git(&repo.root, &["rev-list", "--count", "HEAD"]).trim(),
+        "1"
+    );
+    assert_eq!(
+        repo.read("clusters/dev/app.yaml"),
+        repo.original("clusters/dev/app.yaml")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -465,7 +513,12 @@ async fn commit_refuses_files_with_their_own_uncommitted_changes() {
     std::fs::write(&p, &edited).unwrap();
     let r = repo.run(&["images", "update", "--commit"]).await;
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("clusters/dev/app.yaml has uncommitted changes"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("clusters/dev/app.yaml has uncommitted changes"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(repo.read("clusters/dev/app.yaml"), edited);
 }
 
@@ -488,8 +541,17 @@ async fn a_marker_without_its_policy_is_a_repository_error() {
         "{}",
         r.stderr
     );
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
-    assert_eq!(repo.read("clusters/dev/kustomization.yaml"), repo.original("clusters/dev/kustomization.yaml"));
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert_eq!(
+        repo.read("clusters/dev/kustomization.yaml"),
+        repo.original("clusters/dev/kustomization.yaml")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -498,11 +560,21 @@ async fn a_bad_marker_names_its_line() {
     let repo = Repo::new(&host(&server), |root| {
         let p = root.join("infrastructure/notes.yaml");
         let text = std::fs::read_to_string(&p).unwrap();
-        std::fs::write(&p, format!("{text}  other: x # {{\"$imagepolicy\": \"flux-system:app:version\"}}\n")).unwrap();
+        std::fs::write(
+            &p,
+            format!("{text}  other: x # {{\"$imagepolicy\": \"flux-system:app:version\"}}\n"),
+        )
+        .unwrap();
     });
     let r = repo.run(&["images", "update"]).await;
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("infrastructure/notes.yaml:13: marker `flux-system:app:version` ends in `:version`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "infrastructure/notes.yaml:13: marker `flux-system:app:version` ends in `:version`"
+        ),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -513,13 +585,29 @@ async fn an_unreachable_registry_exits_3_and_the_others_still_update() {
         let p = root.join("clusters/dev/flux/images.yaml");
         let text = std::fs::read_to_string(&p).unwrap();
         let host = host(&server);
-        std::fs::write(&p, text.replace(&format!("{host}/team/nightly"), "127.0.0.1:1/team/nightly")).unwrap();
+        std::fs::write(
+            &p,
+            text.replace(&format!("{host}/team/nightly"), "127.0.0.1:1/team/nightly"),
+        )
+        .unwrap();
     });
     let r = repo.run(&["images", "update", "--write"]).await;
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("registry 127.0.0.1:1, repository team/nightly"), "{}", r.stderr);
-    assert!(r.stderr.contains("no answer after 4 attempts"), "{}", r.stderr);
-    assert_eq!(repo.read("clusters/dev/app.yaml"), repo.expected("clusters/dev/app.yaml"));
+    assert!(
+        r.stderr
+            .contains("registry 127.0.0.1:1, repository team/nightly"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("no answer after 4 attempts"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        repo.read("clusters/dev/app.yaml"),
+        repo.expected("clusters/dev/app.yaml")
+    );
     assert_eq!(
         repo.read("clusters/dev/kustomization.yaml"),
         repo.original("clusters/dev/kustomization.yaml")
@@ -537,8 +625,17 @@ async fn refused_credentials_exit_3_without_printing_them() {
     std::fs::write(repo.docker.join("config.json"), config.to_string()).unwrap();
     let r = repo.run(&["images", "update", "--env", "dev"]).await;
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("the token endpoint answered HTTP 401 Unauthorized: the credentials from"), "{}", r.stderr);
-    assert!(!r.stderr.contains(wrong) && !r.stdout.contains(wrong), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the token endpoint answered HTTP 401 Unauthorized: the credentials from"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains(wrong) && !r.stdout.contains(wrong),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -547,7 +644,11 @@ async fn usage_errors_exit_2() {
     let repo = Repo::new(&host(&server), |_| {});
     let r = repo.run(&["images", "update", "--env", "staging"]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("unknown environment `staging`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown environment `staging`"),
+        "{}",
+        r.stderr
+    );
     let r = repo.run(&["images", "update", "--format", "junit"]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
 }

@@ -7,9 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use kubeship::images::credentials::Credentials;
 use kubeship::images::reference::ImageName;
-use kubeship::images::registry::{
-    RegistryClient, RegistryErrorKind, RegistryOptions, Target,
-};
+use kubeship::images::registry::{RegistryClient, RegistryErrorKind, RegistryOptions, Target};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -58,7 +56,10 @@ async fn bearer_challenge_token_and_pagination() {
         .and(path("/auth/token"))
         .and(query_param("service", "reg"))
         .and(query_param("scope", "repository:org/app:pull"))
-        .and(header("authorization", basic("robot", "s3cret-pass").as_str()))
+        .and(header(
+            "authorization",
+            basic("robot", "s3cret-pass").as_str(),
+        ))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(serde_json::json!({"access_token": "tok-123456"})),
@@ -101,7 +102,8 @@ async fn bearer_challenge_token_and_pagination() {
         .and(header("authorization", "Bearer tok-123456"))
         .and(query_param("last", "d"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"name": "org/app", "tags": null})),
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"name": "org/app", "tags": null})),
         )
         .expect(1)
         .mount(&server)
@@ -116,11 +118,13 @@ async fn bearer_challenge_token_and_pagination() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).insert_header(
-            "WWW-Authenticate",
-            format!(r#"Bearer realm="{realm}",service="reg",scope="repository:org/app:pull""#)
-                .as_str(),
-        ))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="{realm}",service="reg",scope="repository:org/app:pull""#)
+                    .as_str(),
+            ),
+        )
         .with_priority(10)
         .mount(&server)
         .await;
@@ -173,8 +177,10 @@ async fn basic_challenge_and_anonymous_refusal() {
     let err = without.list_tags(&t).await.unwrap_err();
     assert_eq!(err.kind, RegistryErrorKind::Unauthorized);
     assert!(
-        err.to_string()
-            .contains(&format!("no credentials are configured for {}; set {prefix}_USERNAME and _PASSWORD", t.name.registry)),
+        err.to_string().contains(&format!(
+            "no credentials are configured for {}; set {prefix}_USERNAME and _PASSWORD",
+            t.name.registry
+        )),
         "{err}"
     );
 
@@ -184,7 +190,12 @@ async fn basic_challenge_and_anonymous_refusal() {
     ]);
     let err = wrong.list_tags(&t).await.unwrap_err();
     assert_eq!(err.kind, RegistryErrorKind::Unauthorized);
-    assert!(err.message.contains(&format!("the credentials from {prefix}_USERNAME/_PASSWORD were refused")), "{err}");
+    assert!(
+        err.message.contains(&format!(
+            "the credentials from {prefix}_USERNAME/_PASSWORD were refused"
+        )),
+        "{err}"
+    );
     assert!(!err.to_string().contains("wrong-7890"));
 }
 
@@ -199,9 +210,7 @@ async fn transient_failures_are_retried_then_reported() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v2/flaky/tags/list"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"tags": ["x"]})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"tags": ["x"]})))
         .with_priority(10)
         .mount(&server)
         .await;
@@ -213,16 +222,27 @@ async fn transient_failures_are_retried_then_reported() {
         .await;
 
     let c = client(&[]);
-    assert_eq!(c.list_tags(&target(&server, "flaky")).await.expect("tags"), ["x"]);
+    assert_eq!(
+        c.list_tags(&target(&server, "flaky")).await.expect("tags"),
+        ["x"]
+    );
     let err = c.list_tags(&target(&server, "down")).await.unwrap_err();
     assert_eq!(err.kind, RegistryErrorKind::Unreachable);
-    assert!(err.message.contains("no answer after 3 attempts (HTTP 502 Bad Gateway)"), "{err}");
+    assert!(
+        err.message
+            .contains("no answer after 3 attempts (HTTP 502 Bad Gateway)"),
+        "{err}"
+    );
 
     // Nothing listens on port 1.
     let closed = Target::new(ImageName::parse("127.0.0.1:1/app").unwrap());
     let err = c.list_tags(&closed).await.unwrap_err();
     assert_eq!(err.kind, RegistryErrorKind::Unreachable);
-    assert!(err.to_string().starts_with("registry 127.0.0.1:1, repository app: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("registry 127.0.0.1:1, repository app: "),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -230,7 +250,9 @@ async fn missing_repositories_and_digests_by_hashing() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v2/nope/tags/list"))
-        .respond_with(ResponseTemplate::new(404).set_body_string(r#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_string(r#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#),
+        )
         .mount(&server)
         .await;
     // No Docker-Content-Digest on HEAD: the client reads the manifest and hashes it.
@@ -255,7 +277,9 @@ async fn missing_repositories_and_digests_by_hashing() {
     assert!(err.message.contains("NAME_UNKNOWN"), "{err}");
     // sha256 of "{}".
     assert_eq!(
-        c.digest(&target(&server, "app"), "1.0").await.expect("digest"),
+        c.digest(&target(&server, "app"), "1.0")
+            .await
+            .expect("digest"),
         "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
     );
 }

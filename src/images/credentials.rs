@@ -92,8 +92,7 @@ impl Credentials {
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    creds.docker_config_error =
-                        Some(format!("cannot read {}: {e}", path.display()))
+                    creds.docker_config_error = Some(format!("cannot read {}: {e}", path.display()))
                 }
             }
         }
@@ -141,7 +140,7 @@ impl Credentials {
                 return Ok(Some(c));
             }
         }
-        if let Some(c) = self.from_docker_config(registry)? {
+        if let Some(c) = self.docker_config_credential(registry)? {
             return Ok(Some(c));
         }
         if self.env.get("CI_REGISTRY").is_some_and(|r| r == registry)
@@ -155,7 +154,10 @@ impl Credentials {
     /// GitLab CI's predefined pair for its own registry.
     fn gitlab_job_credential(&self) -> Option<Credential> {
         let user = self.env.get("CI_REGISTRY_USER").filter(|v| !v.is_empty())?;
-        let pass = self.env.get("CI_REGISTRY_PASSWORD").filter(|v| !v.is_empty())?;
+        let pass = self
+            .env
+            .get("CI_REGISTRY_PASSWORD")
+            .filter(|v| !v.is_empty())?;
         Some(Credential {
             username: user.clone(),
             password: pass.clone(),
@@ -163,7 +165,7 @@ impl Credentials {
         })
     }
 
-    fn from_docker_config(&self, registry: &str) -> Result<Option<Credential>, String> {
+    fn docker_config_credential(&self, registry: &str) -> Result<Option<Credential>, String> {
         let Some((path, config)) = &self.docker_config else {
             return match &self.docker_config_error {
                 Some(e) => Err(e.clone()),
@@ -359,10 +361,12 @@ mod tests {
             ]),
             Some(&dir),
         );
-        let user = |host: &str, secret: Option<&str>| {
-            c.lookup(host, secret).unwrap().map(|c| c.username)
-        };
-        assert_eq!(user("ghcr.io", Some("ghcr-auth")).as_deref(), Some("secret-user"));
+        let user =
+            |host: &str, secret: Option<&str>| c.lookup(host, secret).unwrap().map(|c| c.username);
+        assert_eq!(
+            user("ghcr.io", Some("ghcr-auth")).as_deref(),
+            Some("secret-user")
+        );
         assert_eq!(user("ghcr.io", None).as_deref(), Some("cfg-user"));
         assert_eq!(user("ghcr.io", Some("other")).as_deref(), Some("cfg-user"));
         assert_eq!(user("quay.io", None).as_deref(), Some("quay-user"));

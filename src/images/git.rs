@@ -259,7 +259,7 @@ pub fn commit(
         .filter(|p| !p.is_empty())
         .filter(|p| {
             let abs = top.join(p);
-            !ours.iter().any(|o| *o == abs)
+            !ours.contains(&abs)
         })
         .collect();
     if !unrelated.is_empty() {
@@ -367,7 +367,10 @@ impl PushAuth {
             ("GIT_CONFIG_KEY_0".into(), key.clone()),
             ("GIT_CONFIG_VALUE_0".into(), String::new()),
             ("GIT_CONFIG_KEY_1".into(), key),
-            ("GIT_CONFIG_VALUE_1".into(), format!("Authorization: Basic {basic}")),
+            (
+                "GIT_CONFIG_VALUE_1".into(),
+                format!("Authorization: Basic {basic}"),
+            ),
         ]
     }
 }
@@ -388,7 +391,11 @@ pub fn push_branch(
     branch: &str,
     auth: Option<&PushAuth>,
 ) -> Result<PushOutcome, GitError> {
-    let valid = git(repo_root, &["check-ref-format", &format!("refs/heads/{branch}")], &[]);
+    let valid = git(
+        repo_root,
+        &["check-ref-format", &format!("refs/heads/{branch}")],
+        &[],
+    );
     if valid.is_err() {
         return Err(GitError::Unavailable(format!(
             "`{branch}` is not a valid branch name (images.branch in kubeship.yaml)"
@@ -399,7 +406,12 @@ pub fn push_branch(
         None => ("origin", Vec::new()),
     };
     let refspec = format!("refs/heads/{branch}");
-    let fetched = run(repo_root, &["fetch", "--quiet", "--no-tags", remote, &refspec], &env, None)?;
+    let fetched = run(
+        repo_root,
+        &["fetch", "--quiet", "--no-tags", remote, &refspec],
+        &env,
+        None,
+    )?;
     if fetched.status.success() {
         let theirs = git(repo_root, &["rev-parse", "FETCH_HEAD^{tree}"], &[]);
         let ours = git(repo_root, &["rev-parse", "HEAD^{tree}"], &[])?;
@@ -409,7 +421,13 @@ pub fn push_branch(
     }
     let out = run(
         repo_root,
-        &["push", "--quiet", "--force", remote, &format!("HEAD:{refspec}")],
+        &[
+            "push",
+            "--quiet",
+            "--force",
+            remote,
+            &format!("HEAD:{refspec}"),
+        ],
         &env,
         None,
     )?;
@@ -430,7 +448,10 @@ mod tests {
     fn templates() {
         assert!(check_template("Update {{count}} images\n\n{{updates}}").is_ok());
         let err = check_template("{{nope}}").unwrap_err();
-        assert!(err.contains("{{nope}}") && err.contains("{{updates}}"), "{err}");
+        assert!(
+            err.contains("{{nope}}") && err.contains("{{updates}}"),
+            "{err}"
+        );
         assert!(check_template("{{updates").is_err());
     }
 }

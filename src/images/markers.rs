@@ -119,6 +119,18 @@ struct ValueAt {
     found: Found,
 }
 
+/// Whether the next node event is a value (not a mapping key); flips the mapping's state.
+fn is_value(stack: &mut [Ctx]) -> bool {
+    match stack.last_mut() {
+        Some(Ctx::Map { expect_key, .. }) => {
+            let was_key = *expect_key;
+            *expect_key = !was_key;
+            !was_key
+        }
+        _ => true,
+    }
+}
+
 /// Parses the marker reference `NAMESPACE:NAME[:tag|:name|:digest]`.
 pub fn parse_reference(reference: &str) -> Result<(Key, Setter), String> {
     let parts: Vec<&str> = reference.split(':').collect();
@@ -167,15 +179,6 @@ pub fn find(text: &str) -> (Vec<Marker>, Vec<Problem>) {
                 return (markers, problems);
             }
         };
-        // Whether a node event is a value (not a mapping key); flips the mapping's state.
-        let mut is_value = || match stack.last_mut() {
-            Some(Ctx::Map { expect_key, .. }) => {
-                let was_key = *expect_key;
-                *expect_key = !was_key;
-                !was_key
-            }
-            _ => true,
-        };
         let in_flow = |stack: &[Ctx]| {
             matches!(
                 stack.last(),
@@ -184,60 +187,59 @@ pub fn find(text: &str) -> (Vec<Marker>, Vec<Problem>) {
         };
         let start = byte_of(&span.start, text);
         let end = byte_of(&span.end, text);
-        match event {
-            Event::DocumentStart(..) => stack.clear(),
+        let node = match event {
+            Event::DocumentStart(..) => {
+                stack.clear();
+                None
+            }
             Event::Comment(payload, _) => {
                 comments.push((span.start.line() as u32, start, payload.to_string()));
+                None
             }
             Event::Scalar(value, style, _, _) => {
-                if is_value() {
-                    let found = if start == end && style == ScalarStyle::Plain {
-                        Found::Empty
-                    } else {
-                        Found::Scalar {
-                            value: value.to_string(),
-                            style,
-                            start_line: span.start.line() as u32,
-                            column: span.start.col() as u32 + 1,
-                        }
-                    };
-                    values.push(ValueAt {
-                        end_line: span.end.line() as u32,
-                        start,
-                        end,
-                        flow: in_flow(&stack),
-                        found,
-                    });
-                }
+                Some(if start == end && style == ScalarStyle::Plain {
+                    Found::Empty
+                } else {
+                    Found::Scalar {
+                        value: value.to_string(),
+                        style,
+                        start_line: span.start.line() as u32,
+                        column: span.start.col() as u32 + 1,
+                    }
+                })
             }
-            Event::Alias(_) => {
-                if is_value() {
-                    values.push(ValueAt {
-                        end_line: span.end.line() as u32,
-                        start,
-                        end,
-                        flow: in_flow(&stack),
-                        found: Found::Alias,
-                    });
-                }
-            }
+            Event::Alias(_) => Some(Found::Alias),
             Event::MappingStart(..) => {
-                is_value();
+                is_value(&mut stack);
                 let flow = text.as_bytes().get(start) == Some(&b'{');
                 stack.push(Ctx::Map {
                     expect_key: true,
                     flow,
                 });
+                None
             }
             Event::SequenceStart(..) => {
-                is_value();
+                is_value(&mut stack);
                 let flow = text.as_bytes().get(start) == Some(&b'[');
                 stack.push(Ctx::Seq { flow });
+                None
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
+                None
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(found) = node
+            && is_value(&mut stack)
+        {
+            values.push(ValueAt {
+                end_line: span.end.line() as u32,
+                start,
+                end,
+                flow: in_flow(&stack),
+                found,
+            });
         }
     }
     for (line, at, payload) in comments {
@@ -488,7 +490,10 @@ mod tests {
             "image: ghcr.io/a:1.1 # {\"$imagepolicy\": \"ns:p\"}\n"
         );
         assert_eq!(
-            set("tag: \"1.0\"   #   {\"$imagepolicy\":\"ns:p:tag\"}\r\nx: 1\r\n", "1.1"),
+            set(
+                "tag: \"1.0\"   #   {\"$imagepolicy\":\"ns:p:tag\"}\r\nx: 1\r\n",
+                "1.1"
+            ),
             "tag: \"1.1\"   #   {\"$imagepolicy\":\"ns:p:tag\"}\r\nx: 1\r\n"
         );
         assert_eq!(
@@ -507,7 +512,10 @@ mod tests {
             "c: [{name: x, image: 'a:2'}] # {\"$imagepolicy\": \"ns:p\"}\n"
         );
         assert_eq!(
-            set("i: &img a:1 # {\"$imagepolicy\": \"ns:p\"}\nj: *img\n", "a:2"),
+            set(
+                "i: &img a:1 # {\"$imagepolicy\": \"ns:p\"}\nj: *img\n",
+                "a:2"
+            ),
             "i: &img a:2 # {\"$imagepolicy\": \"ns:p\"}\nj: *img\n"
         );
         assert_eq!(
@@ -545,21 +553,37 @@ mod tests {
         assert!(m.is_empty() && p.is_empty(), "{m:?} {p:?}");
 
         let cases = [
-            ("# {\"$imagepolicy\": \"ns:p\"}\nimage: a:1\n", "line of its own"),
+            (
+                "# {\"$imagepolicy\": \"ns:p\"}\nimage: a:1\n",
+                "line of its own",
+            ),
             ("image: a:1 # {\"$imagepolicy\": ns:p}\n", "not valid JSON"),
             ("image: a:1 # {\"$imagepolicy\": 3}\n", "string value"),
             ("image: a:1 # {\"$imagepolicy\": \"p\"}\n", "NAMESPACE:NAME"),
             ("image: # {\"$imagepolicy\": \"ns:p\"}\n", "empty value"),
-            ("spec: # {\"$imagepolicy\": \"ns:p\"}\n  a: 1\n", "does not follow a value"),
+            (
+                "spec: # {\"$imagepolicy\": \"ns:p\"}\n  a: 1\n",
+                "does not follow a value",
+            ),
             ("a: &x v\nb: *x # {\"$imagepolicy\": \"ns:p\"}\n", "alias"),
-            ("b: | # {\"$imagepolicy\": \"ns:p\"}\n  x\n", "does not follow a value"),
-            ("b: \"x\n  y\" # {\"$imagepolicy\": \"ns:p\"}\n", "several lines"),
+            (
+                "b: | # {\"$imagepolicy\": \"ns:p\"}\n  x\n",
+                "does not follow a value",
+            ),
+            (
+                "b: \"x\n  y\" # {\"$imagepolicy\": \"ns:p\"}\n",
+                "several lines",
+            ),
             ("b: [x, # {\"$imagepolicy\": \"ns:p\"}\n", "syntax"),
         ];
         for (text, expected) in cases {
             let (_, p) = find(text);
             assert_eq!(p.len(), 1, "{text:?}: {p:?}");
-            assert!(p[0].message.contains(expected), "{text:?}: {}", p[0].message);
+            assert!(
+                p[0].message.contains(expected),
+                "{text:?}: {}",
+                p[0].message
+            );
         }
     }
 

@@ -177,9 +177,9 @@ pub fn read(node: &Node, namespace: Option<&str>, location: String) -> Option<Fl
                 (false, false, true) => Ok(ChoiceSpec::Numerical {
                     order: text(node, &["spec", "policy", "numerical", "order"]),
                 }),
-                (false, false, false) => Err(
-                    "spec.policy needs one of semver, alphabetical or numerical".to_string(),
-                ),
+                (false, false, false) => {
+                    Err("spec.policy needs one of semver, alphabetical or numerical".to_string())
+                }
                 _ => Err(
                     "spec.policy has more than one of semver, alphabetical and numerical; keep one"
                         .to_string(),
@@ -202,8 +202,13 @@ pub fn read(node: &Node, namespace: Option<&str>, location: String) -> Option<Fl
                 location,
                 repository: Key::new(repo_ns, repo_name),
                 choice,
-                pattern: filter.and_then(|f| f.get("pattern")).and_then(|p| p.text().map(str::to_string)),
-                extract: filter.and_then(|f| f.get("extract")).and_then(|p| p.text().map(str::to_string)).filter(|s| !s.is_empty()),
+                pattern: filter
+                    .and_then(|f| f.get("pattern"))
+                    .and_then(|p| p.text().map(str::to_string)),
+                extract: filter
+                    .and_then(|f| f.get("extract"))
+                    .and_then(|p| p.text().map(str::to_string))
+                    .filter(|s| !s.is_empty()),
                 digest_reflection,
                 suspend: flag(node, &["spec", "suspend"]),
             }))

@@ -259,7 +259,10 @@ mod tests {
     fn semver_picks_the_highest_in_range_and_keeps_the_tag_spelling() {
         let p = semver(">=1.0.0 <2.0.0");
         assert_eq!(
-            latest(&p, &["1.0.0", "v1.4.2", "1.10.0-rc.1", "2.0.0", "latest", "1.3.9"]),
+            latest(
+                &p,
+                &["1.0.0", "v1.4.2", "1.10.0-rc.1", "2.0.0", "latest", "1.3.9"]
+            ),
             Selection::Latest("v1.4.2".into())
         );
         let p = semver("^1.2");
@@ -267,7 +270,10 @@ mod tests {
             latest(&p, &["1.1.0", "1.2.0", "1.9.3", "1.10.0", "2.0.0"]),
             Selection::Latest("1.10.0".into())
         );
-        assert!(matches!(latest(&p, &["0.1.0", "latest"]), Selection::NoMatch(_)));
+        assert!(matches!(
+            latest(&p, &["0.1.0", "latest"]),
+            Selection::NoMatch(_)
+        ));
     }
 
     #[test]
@@ -281,8 +287,14 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(latest(&asc, &["b", "c", "a"]), Selection::Latest("c".into()));
-        assert_eq!(latest(&desc, &["b", "c", "a"]), Selection::Latest("a".into()));
+        assert_eq!(
+            latest(&asc, &["b", "c", "a"]),
+            Selection::Latest("c".into())
+        );
+        assert_eq!(
+            latest(&desc, &["b", "c", "a"]),
+            Selection::Latest("a".into())
+        );
         // Alphabetical is by bytes: "10" sorts before "9".
         assert_eq!(latest(&asc, &["9", "10"]), Selection::Latest("9".into()));
 
@@ -299,7 +311,10 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(latest(&num_desc, &["9", "10", "-3"]), Selection::Latest("-3".into()));
+        assert_eq!(
+            latest(&num_desc, &["9", "10", "-3"]),
+            Selection::Latest("-3".into())
+        );
         let err = num.select(&tags(&["1", "latest"])).unwrap_err();
         assert!(err.contains("`latest` is not a number"), "{err}");
         assert!(
@@ -324,7 +339,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            latest(&p, &["main-abc123-1700000000", "main-def456-1700000500", "pr-1-1800000000", "latest"]),
+            latest(
+                &p,
+                &[
+                    "main-abc123-1700000000",
+                    "main-def456-1700000500",
+                    "pr-1-1800000000",
+                    "latest"
+                ]
+            ),
             Selection::Latest("main-def456-1700000500".into())
         );
         let dates = Policy::new(
@@ -334,7 +357,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            latest(&dates, &["20240102-10-00-00", "20240315-09-30-00", "20231231-23-59-59", "x"]),
+            latest(
+                &dates,
+                &[
+                    "20240102-10-00-00",
+                    "20240315-09-30-00",
+                    "20231231-23-59-59",
+                    "x"
+                ]
+            ),
             Selection::Latest("20240315-09-30-00".into())
         );
         let semver_extract = Policy::new(

@@ -71,7 +71,10 @@ impl ImageName {
                 && component.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
                 })
-                && component.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+                && component
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphanumeric());
             if !valid {
                 return Err(format!(
                     "spec.image `{original}`: `{component}` is not a valid repository name component (lowercase letters, digits, `.`, `_`, `-`)"
@@ -145,10 +148,22 @@ mod tests {
     #[test]
     fn docker_hub_names() {
         assert_eq!(parse("nginx"), (DOCKER_HUB.into(), "library/nginx".into()));
-        assert_eq!(parse("docker.io/nginx"), (DOCKER_HUB.into(), "library/nginx".into()));
-        assert_eq!(parse("bitnami/redis"), (DOCKER_HUB.into(), "bitnami/redis".into()));
-        assert_eq!(parse("ghcr.io/org/app"), ("ghcr.io".into(), "org/app".into()));
-        assert_eq!(parse("localhost:5000/app"), ("localhost:5000".into(), "app".into()));
+        assert_eq!(
+            parse("docker.io/nginx"),
+            (DOCKER_HUB.into(), "library/nginx".into())
+        );
+        assert_eq!(
+            parse("bitnami/redis"),
+            (DOCKER_HUB.into(), "bitnami/redis".into())
+        );
+        assert_eq!(
+            parse("ghcr.io/org/app"),
+            ("ghcr.io".into(), "org/app".into())
+        );
+        assert_eq!(
+            parse("localhost:5000/app"),
+            ("localhost:5000".into(), "app".into())
+        );
         assert_eq!(parse("localhost/app"), ("localhost".into(), "app".into()));
     }
 

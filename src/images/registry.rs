@@ -195,7 +195,9 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
             let after = &rest[start + 1..];
             let Some(end) = after.find('>') else { break };
             let target = &after[..end];
-            let params_end = after[end + 1..].find('<').map_or(after.len(), |i| end + 1 + i);
+            let params_end = after[end + 1..]
+                .find('<')
+                .map_or(after.len(), |i| end + 1 + i);
             let params = &after[end + 1..params_end];
             let is_next = params.split(';').any(|p| {
                 let p = p.trim().trim_end_matches(',').trim();
@@ -234,7 +236,13 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let secs: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
@@ -269,7 +277,10 @@ impl RegistryClient {
         RegistryClient::new(options, Credentials::from_env())
     }
 
-    pub fn new(options: RegistryOptions, credentials: Credentials) -> Result<RegistryClient, String> {
+    pub fn new(
+        options: RegistryOptions,
+        credentials: Credentials,
+    ) -> Result<RegistryClient, String> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("kubeship/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.timeout.min(Duration::from_secs(15)))
@@ -293,12 +304,14 @@ impl RegistryClient {
 
     /// Every tag of the repository, in the order the registry lists them.
     pub async fn list_tags(&self, t: &Target) -> Result<Vec<String>, RegistryError> {
-        let first = format!(
-            "{}?n={PAGE_SIZE}",
-            t.name.api_url(t.insecure, "tags/list")
-        );
-        let mut url = url::Url::parse(&first)
-            .map_err(|e| err(t, RegistryErrorKind::Protocol, format!("bad URL {first}: {e}")))?;
+        let first = format!("{}?n={PAGE_SIZE}", t.name.api_url(t.insecure, "tags/list"));
+        let mut url = url::Url::parse(&first).map_err(|e| {
+            err(
+                t,
+                RegistryErrorKind::Protocol,
+                format!("bad URL {first}: {e}"),
+            )
+        })?;
         let mut tags = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for _ in 0..MAX_PAGES {
@@ -426,7 +439,10 @@ impl RegistryClient {
             err(
                 t,
                 RegistryErrorKind::Unreachable,
-                format!("reading the manifest of tag `{tag}` failed: {}", describe(&e)),
+                format!(
+                    "reading the manifest of tag `{tag}` failed: {}",
+                    describe(&e)
+                ),
             )
         })?;
         Ok(format!("sha256:{:x}", sha2::Sha256::digest(&bytes)))
@@ -454,13 +470,22 @@ impl RegistryClient {
         let mut answered = false;
         loop {
             let resp = self
-                .send(t, method.clone(), url, accept, authorization.as_deref(), None)
+                .send(
+                    t,
+                    method.clone(),
+                    url,
+                    accept,
+                    authorization.as_deref(),
+                    None,
+                )
                 .await?;
             if resp.status() != StatusCode::UNAUTHORIZED {
                 return Ok(resp);
             }
             if answered {
-                return Err(self.refused(t, "the registry still answers 401 with the token it issued"));
+                return Err(
+                    self.refused(t, "the registry still answers 401 with the token it issued")
+                );
             }
             answered = true;
             let header = resp
@@ -496,7 +521,11 @@ impl RegistryClient {
             ),
             Err(e) => e.message,
         };
-        err(t, RegistryErrorKind::Unauthorized, format!("{what}: {hint}"))
+        err(
+            t,
+            RegistryErrorKind::Unauthorized,
+            format!("{what}: {hint}"),
+        )
     }
 
     /// Answers a `WWW-Authenticate` challenge with an `Authorization` header value.
@@ -547,14 +576,20 @@ impl RegistryClient {
                 }
                 let auth = credential.as_ref().map(basic);
                 let resp = self
-                    .send(t, Method::GET, url.as_str(), None, auth.as_deref(), Some(url.as_str()))
+                    .send(
+                        t,
+                        Method::GET,
+                        url.as_str(),
+                        None,
+                        auth.as_deref(),
+                        Some(url.as_str()),
+                    )
                     .await?;
                 let status = resp.status();
                 if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                    return Err(self.refused(
-                        t,
-                        &format!("the token endpoint answered HTTP {status}"),
-                    ));
+                    return Err(
+                        self.refused(t, &format!("the token endpoint answered HTTP {status}"))
+                    );
                 }
                 if !status.is_success() {
                     return Err(err(
@@ -570,7 +605,10 @@ impl RegistryClient {
                     err(
                         t,
                         RegistryErrorKind::Protocol,
-                        format!("the token endpoint answered something that is not JSON: {}", describe(&e)),
+                        format!(
+                            "the token endpoint answered something that is not JSON: {}",
+                            describe(&e)
+                        ),
                     )
                 })?;
                 let token = body
@@ -677,9 +715,14 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             LINK,
-            r#"</v2/team/app/tags/list?n=2&last=b>; rel="next""#.parse().unwrap(),
+            r#"</v2/team/app/tags/list?n=2&last=b>; rel="next""#
+                .parse()
+                .unwrap(),
         );
-        assert_eq!(next_link(&h).as_deref(), Some("/v2/team/app/tags/list?n=2&last=b"));
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("/v2/team/app/tags/list?n=2&last=b")
+        );
         let mut h = HeaderMap::new();
         h.insert(
             LINK,
@@ -687,7 +730,10 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(next_link(&h).as_deref(), Some("https://r/v2/a/tags/list?last=z"));
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://r/v2/a/tags/list?last=z")
+        );
         assert_eq!(next_link(&HeaderMap::new()), None);
     }
 }

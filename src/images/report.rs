@@ -52,19 +52,33 @@ pub fn text(plan: &UpdatePlan, applied: &Applied) -> String {
     let state = match (&applied.commit, applied.written) {
         (Some(sha), _) => format!("committed {}", &sha[..sha.len().min(12)]),
         (None, true) => "written".to_string(),
-        (None, false) => "dry run: add --write to change the files, --commit to commit them".to_string(),
+        (None, false) => {
+            "dry run: add --write to change the files, --commit to commit them".to_string()
+        }
     };
     out.push_str(&format!("{what} in {files} ({checked}); {state}\n"));
     out
 }
 
-fn outcome_json(o: &Outcome) -> (&'static str, serde_json::Value, serde_json::Value, serde_json::Value) {
+fn outcome_json(
+    o: &Outcome,
+) -> (
+    &'static str,
+    serde_json::Value,
+    serde_json::Value,
+    serde_json::Value,
+) {
     match o {
         Outcome::Latest { tag, digest } => ("ok", json!(tag), json!(digest), json!(null)),
         Outcome::NoMatch(m) => ("no-match", json!(null), json!(null), json!(m)),
         Outcome::Suspended(m) => ("suspended", json!(null), json!(null), json!(m)),
         Outcome::Failed(m) => ("failed", json!(null), json!(null), json!(m)),
-        Outcome::Registry(e) => ("registry-error", json!(null), json!(null), json!(e.to_string())),
+        Outcome::Registry(e) => (
+            "registry-error",
+            json!(null),
+            json!(null),
+            json!(e.to_string()),
+        ),
     }
 }
 
@@ -151,10 +165,7 @@ pub fn notes(plan: &UpdatePlan) -> Vec<Note> {
 /// Title and Markdown description of the merge / pull request for this update.
 pub fn merge_request(plan: &UpdatePlan) -> (String, String) {
     let title = match plan.updates.len() {
-        1 => format!(
-            "Update {} to {}",
-            plan.updates[0].old, plan.updates[0].new
-        ),
+        1 => format!("Update {} to {}", plan.updates[0].old, plan.updates[0].new),
         n => format!("Update container images ({n} changes)"),
     };
     let mut body = String::from(

@@ -160,16 +160,20 @@ fn yaml_files(root: &Path) -> Vec<String> {
 
 /// Reads a file that may hold `token`; `Ok(None)` when it does not.
 fn read_if_contains(root: &Path, rel: &str, token: &str) -> Result<Option<String>, Problem> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| Problem::new(rel, format!("cannot read the file: {e}")))?;
+    let bytes = std::fs::read(root.join(rel))
+        .map_err(|e| Problem::new(rel, format!("cannot read the file: {e}")))?;
     if !bytes.windows(token.len()).any(|w| w == token.as_bytes()) {
         return Ok(None);
     }
-    String::from_utf8(bytes).map(Some).map_err(|_| {
-        Problem::new(rel, "the file is not UTF-8 text; YAML must be UTF-8")
-    })
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Problem::new(rel, "the file is not UTF-8 text; YAML must be UTF-8"))
 }
 
-fn environments_in_order<'a>(settings: &'a Settings, first: Option<&'a Environment>) -> Vec<&'a Environment> {
+fn environments_in_order<'a>(
+    settings: &'a Settings,
+    first: Option<&'a Environment>,
+) -> Vec<&'a Environment> {
     let mut order: Vec<&Environment> = first.into_iter().collect();
     order.extend(
         settings
@@ -607,7 +611,11 @@ fn known_policies(catalog: &Catalog) -> String {
         .take(10)
         .map(|k| format!("{}:{}", k.namespace, k.name))
         .collect();
-    let more = if catalog.policies.len() > 10 { ", ..." } else { "" };
+    let more = if catalog.policies.len() > 10 {
+        ", ..."
+    } else {
+        ""
+    };
     format!(
         "check the namespace and name (known: {}{more})",
         names.join(", ")
