@@ -48,6 +48,15 @@ impl GitError {
     }
 }
 
+/// The branch the scheduled pipeline pushes to: `images.branch`, else [`DEFAULT_BRANCH`].
+pub fn branch_name(config: &ImagesConfig) -> String {
+    config
+        .branch
+        .clone()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_BRANCH.to_string())
+}
+
 /// Who the commit is from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Author {
