@@ -19,7 +19,7 @@ pub mod policy;
 pub mod reference;
 pub mod registry;
 pub mod report;
-pub mod semver;
+pub(crate) mod semver;
 pub mod update;
 
 use std::fmt;
