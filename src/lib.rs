@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod exit;
+pub mod git;
 pub mod images;
 pub mod manifest;
 pub mod notify;

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// musl's allocator is slow under threads; the static build uses mimalloc.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match kubeship::cli::Cli::try_parse() {
         Ok(cli) => cli,

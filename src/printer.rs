@@ -67,6 +67,13 @@ impl Printer {
         }
     }
 
+    /// A question on stderr, without a newline, for interactive confirmation.
+    pub fn prompt(&self, msg: &str) {
+        let mut lock = std::io::stderr().lock();
+        let _ = write!(lock, "{}", crate::redact::redact(msg));
+        let _ = lock.flush();
+    }
+
     pub fn warn(&self, msg: &str) {
         let prefix = if self.color_err {
             "\x1b[33mwarning\x1b[0m: "

@@ -289,13 +289,7 @@ impl Settings {
                 .map_err(|e| SettingsError::Invalid(format!("--repo {}: {e}", r.display())))?,
             None => {
                 let start = path_hint.map_or(cwd.clone(), |p| cwd.join(p));
-                git_top_level(&start).unwrap_or_else(|| {
-                    if path_hint.is_some() {
-                        cwd.clone()
-                    } else {
-                        cwd.clone()
-                    }
-                })
+                git_top_level(&start).unwrap_or_else(|| cwd.clone())
             }
         };
         if !repo_root.is_dir() {

@@ -66,7 +66,9 @@ fn kubeship_matches_kubectl_kustomize() {
             .arg(&dir)
             .output()
             .expect("run kubectl");
-        let ours = kubeship::render::render(fixture, &dir);
+        // The fixtures folder is the repository root: fixtures may share bases.
+        let root = fixture.parent().expect("fixtures folder");
+        let ours = kubeship::render::render(root, &dir);
         match (expected.status.success(), ours) {
             (true, Ok(set)) => {
                 let text =

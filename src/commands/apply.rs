@@ -1,9 +1,210 @@
-//! `kubeship apply`.
+//! `kubeship apply`: execute exactly the plan `diff` shows, with guards and a deploy lock.
+//!
+//! Order: branch guard (in CI), render, empty-render guard, connect (server guard, no request
+//! before it), observe and plan (dry-run), confirmation (terminal prompt, or `--yes`), lock,
+//! staged apply, prune, health wait, report, notifications.
 
-use crate::cli::{ApplyArgs, Cli};
+use std::io::{BufRead, IsTerminal};
+use std::time::Duration;
+
+use crate::cli::{ApplyArgs, Cli, Format};
+use crate::cluster::execute::{ApplyResult, ExecuteOptions, ObjectResult, Outcome};
+use crate::cluster::{self, lock};
 use crate::exit::{Exit, Failure};
+use crate::plan::{self, Action};
 use crate::printer::Printer;
+use crate::report;
+use crate::settings::{Environment, parse_duration};
 
-pub fn run(_cli: &Cli, _args: &ApplyArgs, _printer: &Printer) -> Result<Exit, Failure> {
-    Err(Failure::usage("`apply` is not available yet"))
+use super::diff::{connect_options, observe_options, render_env};
+
+/// The branch this CI pipeline runs for, and the repository's default branch, if in CI.
+pub fn ci_branches() -> Option<(Option<String>, Option<String>)> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if var("GITLAB_CI").is_some() {
+        return Some((var("CI_COMMIT_BRANCH"), var("CI_DEFAULT_BRANCH")));
+    }
+    if var("GITHUB_ACTIONS").is_some() {
+        let branch = var("GITHUB_REF")
+            .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
+            .or_else(|| {
+                var("GITHUB_REF_NAME")
+                    .filter(|_| var("GITHUB_REF_TYPE").as_deref() == Some("branch"))
+            });
+        let default = var("GITHUB_EVENT_PATH")
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|e| {
+                e.pointer("/repository/default_branch")
+                    .and_then(|b| b.as_str())
+                    .map(str::to_string)
+            });
+        return Some((branch, default));
+    }
+    None
+}
+
+fn branch_guard(env: &Environment, force: bool) -> Result<(), Failure> {
+    let Some((branch, default)) = ci_branches() else {
+        return Ok(());
+    };
+    let wanted = env.branch.clone().or(default);
+    let Some(wanted) = wanted else {
+        return Ok(());
+    };
+    if branch.as_deref() == Some(wanted.as_str()) || force {
+        return Ok(());
+    }
+    Err(Failure::incomplete(anyhow::anyhow!(
+        "refusing to apply `{}` from {}: it deploys only from branch `{wanted}`; use --force-branch to override",
+        env.name,
+        branch.map_or_else(
+            || "a pipeline without a branch".to_string(),
+            |b| format!("branch `{b}`")
+        )
+    )))
+}
+
+pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failure> {
+    let settings = super::load_settings(cli, None)?;
+    let env = settings.environment(&args.env)?.clone();
+    if !matches!(args.format, Format::Text | Format::Json) {
+        return Err(Failure::usage("apply --format takes text or json"));
+    }
+    let outputs = super::parse_outputs(&args.output, &[Format::Text, Format::Json])?;
+    let timeout = match &args.timeout {
+        Some(t) => parse_duration(t).map_err(Failure::usage)?,
+        None => env.timeout,
+    };
+    let lock_timeout = parse_duration(&args.lock_timeout).map_err(Failure::usage)?;
+    for k in &args.prune_kind {
+        if !matches!(
+            k.as_str(),
+            "Namespace" | "CustomResourceDefinition" | "PersistentVolumeClaim"
+        ) {
+            return Err(Failure::usage(format!(
+                "--prune-kind {k}: only Namespace, CustomResourceDefinition and PersistentVolumeClaim are protected"
+            )));
+        }
+    }
+    branch_guard(&env, args.force_branch)?;
+    let set = render_env(&settings, &env)?;
+    for w in &set.warnings {
+        printer.warn(&format!("{}: {}", set.sources.describe(w.pos), w.message));
+    }
+    if set.objects.is_empty() && !args.allow_empty {
+        return Err(Failure::findings(format!(
+            "the render of `{}` is empty; refusing to apply (it would prune everything). Use --allow-empty if that is intended",
+            env.name
+        )));
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !args.yes && !args.dry_run && !interactive {
+        return Err(Failure::usage(
+            "apply needs confirmation: no terminal to ask on; pass --yes (CI) or run it in a terminal",
+        ));
+    }
+    let rt = super::runtime()?;
+    let outcome = rt.block_on(async {
+        let cluster = cluster::connect(&connect_options(&env, args.concurrency)).await?;
+        printer.progress(&format!(
+            "environment {} -> context {} ({})",
+            env.name, cluster.endpoint.context, cluster.endpoint.server
+        ));
+        let mut live = cluster::observe(
+            &cluster,
+            &set,
+            &observe_options(&env, !args.no_force_conflicts, &args.prune_kind),
+        )
+        .await?;
+        let plan = plan::build(&env.name, live.observations.clone());
+        if args.dry_run {
+            return Ok::<_, Failure>((dry_run_result(&plan), true, cluster.endpoint.clone()));
+        }
+        if !args.yes {
+            printer.out(&report::plan::text(&plan, printer.color_stdout()));
+            if !plan.has_changes() && plan.summary().blocked == 0 {
+                return Ok((dry_run_result(&plan), false, cluster.endpoint.clone()));
+            }
+            printer.prompt(&format!(
+                "Apply to {} (context {})? [y/N] ",
+                env.name, cluster.endpoint.context
+            ));
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+                return Err(Failure::usage("apply cancelled"));
+            }
+        }
+        let progress = |m: &str| printer.progress(m);
+        if !cluster::execute::needs_writes(&plan, &live) {
+            printer.progress("nothing to change; checking health only");
+            let result =
+                cluster::execute::verify_only(&cluster.api, &plan, &live, timeout, &progress).await;
+            return Ok((result, false, cluster.endpoint.clone()));
+        }
+        let holder = lock::holder_identity();
+        let lock = lock::acquire(&cluster.api, "default", &env.name, &holder, lock_timeout).await?;
+        let opts = ExecuteOptions {
+            prune: env.prune && !args.no_prune,
+            allow_empty: args.allow_empty,
+            force_conflicts: !args.no_force_conflicts,
+            timeout,
+            wait: true,
+        };
+        let progress = |m: &str| printer.progress(m);
+        let result =
+            cluster::execute::execute(&cluster.api, &plan, &mut live, &opts, &progress).await;
+        lock.release().await;
+        Ok((result?, false, cluster.endpoint.clone()))
+    });
+    let (result, dry_run, endpoint) = outcome?;
+    for (format, path) in &outputs {
+        let text = match format {
+            Format::Json => report::apply::json(&env.name, &result),
+            _ => report::apply::text(&env.name, &result, dry_run),
+        };
+        super::write_output(path, &text)?;
+    }
+    match args.format {
+        Format::Json => printer.out(&report::apply::json(&env.name, &result)),
+        _ => printer.out(&report::apply::text(&env.name, &result, dry_run)),
+    }
+    if !dry_run {
+        super::ci_comment::after_apply(&settings, &env, &endpoint, &result, printer);
+    }
+    Ok(if result.failed() || !result.healthy() {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
+}
+
+/// What a dry run reports: the plan's actions as outcomes, nothing written.
+fn dry_run_result(plan: &plan::Plan) -> ApplyResult {
+    let objects = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let (outcome, message) = match &c.action {
+                Action::Create => (Outcome::Created, None),
+                Action::Update => (Outcome::Configured, None),
+                Action::Unchanged => (Outcome::Unchanged, None),
+                Action::Prune => (Outcome::Pruned, None),
+                Action::Skip(w) => (Outcome::Skipped, Some(w.clone())),
+                Action::Blocked(w) => (Outcome::Failed, Some(w.clone())),
+            };
+            ObjectResult {
+                id: c.id.clone(),
+                outcome,
+                message,
+            }
+        })
+        .collect();
+    ApplyResult {
+        objects,
+        unhealthy: Vec::new(),
+        pruned_skipped_reason: None,
+        duration: Duration::ZERO,
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod ci;
+pub mod ci_comment;
 pub mod diff;
 pub mod images;
 pub mod init;
@@ -51,6 +52,16 @@ pub fn resolve_target<'a>(
             if !dir.is_dir() {
                 return Err(Failure::usage(format!("{} is not a folder", p.display())));
             }
+            let inside = dir
+                .canonicalize()
+                .is_ok_and(|d| d.starts_with(&settings.repo_root));
+            if !inside {
+                return Err(Failure::usage(format!(
+                    "{} is outside the repository root {}; pass --repo",
+                    p.display(),
+                    settings.repo_root.display()
+                )));
+            }
             Ok(Resolved {
                 name: p.display().to_string(),
                 env: None,
@@ -86,4 +97,61 @@ pub fn resolve_target<'a>(
             }
         ))),
     }
+}
+
+/// A tokio runtime for commands that talk to a cluster or the network.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::incomplete(anyhow::anyhow!("cannot start the async runtime: {e}")))
+}
+
+/// Parses repeatable `--output FORMAT=FILE` arguments, accepting only `allowed` formats.
+pub fn parse_outputs(
+    outputs: &[String],
+    allowed: &[crate::cli::Format],
+) -> Result<Vec<(crate::cli::Format, PathBuf)>, Failure> {
+    use clap::ValueEnum;
+    let names = || {
+        allowed
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    outputs
+        .iter()
+        .map(|o| {
+            let (fmt, file) = o.split_once('=').ok_or_else(|| {
+                Failure::usage(format!(
+                    "--output `{o}`: expected FORMAT=FILE, for example junit=report.xml"
+                ))
+            })?;
+            let format = crate::cli::Format::from_str(fmt, true)
+                .ok()
+                .filter(|f| allowed.contains(f))
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "--output `{o}`: format `{fmt}` is not one of {}",
+                        names()
+                    ))
+                })?;
+            if file.is_empty() {
+                return Err(Failure::usage(format!("--output `{o}`: missing file name")));
+            }
+            Ok((format, PathBuf::from(file)))
+        })
+        .collect()
+}
+
+/// Writes a report file, creating its folder.
+pub fn write_output(path: &Path, text: &str) -> Result<(), Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::incomplete(anyhow::anyhow!("cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    std::fs::write(path, crate::redact::redact(text))
+        .map_err(|e| Failure::incomplete(anyhow::anyhow!("cannot write {}: {e}", path.display())))
 }

@@ -164,9 +164,9 @@ fn write_scalar_inline(out: &mut String, text: &str, style: Style) {
     }
 }
 
+/// Characters only a double-quoted scalar can carry.
 fn has_special_chars(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() || c == '"' || c == '\\' || c == '\u{feff}')
+    text.chars().any(|c| c.is_control() || c == '\u{feff}')
 }
 
 fn write_double_quoted(out: &mut String, text: &str) {

@@ -35,10 +35,6 @@ impl RepoFs {
         })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Path relative to the root with `/` separators, for messages and origins.
     pub fn rel(&self, path: &Path) -> String {
         let rel = path.strip_prefix(&self.root).unwrap_or(path);
@@ -180,7 +176,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a/x.yaml"), "a: 1").unwrap();
         let fs = RepoFs::new(dir.path()).unwrap();
-        let base = fs.root().join("a");
+        let base = fs.root.join("a");
         assert!(fs.resolve(&base, "x.yaml").is_ok());
         assert!(
             fs.resolve(&base, "../../etc/passwd")

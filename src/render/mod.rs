@@ -97,9 +97,7 @@ pub fn render(repo_root: &Path, dir: &Path) -> Result<RenderedSet, RenderError> 
         )));
     }
     let mut out = RenderedSet::default();
-    let kust = fs
-        .kustomization_in(&dir)
-        .map_err(|m| RenderError::plain(m))?;
+    let kust = fs.kustomization_in(&dir).map_err(RenderError::plain)?;
     let objects = match kust {
         Some(_) => kustomize::build(&mut fs, &dir, &mut out)?,
         None => plain::render_folder(&mut fs, &dir, &mut out)?,

@@ -53,7 +53,11 @@ pub struct Denial {
 impl Denial {
     /// A denial by `validate.example.com` with code 403.
     pub fn new(message: impl Into<String>) -> Self {
-        Denial { webhook: DEFAULT_WEBHOOK.to_string(), message: message.into(), code: 403 }
+        Denial {
+            webhook: DEFAULT_WEBHOOK.to_string(),
+            message: message.into(),
+            code: 403,
+        }
     }
 
     pub fn with_webhook(mut self, webhook: impl Into<String>) -> Self {
@@ -75,9 +79,15 @@ impl Denial {
             _ => "Forbidden",
         };
         let message = if self.message.is_empty() {
-            format!("admission webhook {:?} denied the request without explanation", self.webhook)
+            format!(
+                "admission webhook {:?} denied the request without explanation",
+                self.webhook
+            )
         } else {
-            format!("admission webhook {:?} denied the request: {}", self.webhook, self.message)
+            format!(
+                "admission webhook {:?} denied the request: {}",
+                self.webhook, self.message
+            )
         };
         let mut details = serde_json::Map::new();
         details.insert("name".into(), json!(name));
@@ -99,7 +109,12 @@ pub fn reject_marker_rule() -> AdmissionRule {
             return None;
         }
         for field in ["labels", "annotations"] {
-            if let Some(msg) = req.object.get("metadata").and_then(|m| m.get(field)).and_then(|l| l.get(REJECT_KEY)) {
+            if let Some(msg) = req
+                .object
+                .get("metadata")
+                .and_then(|m| m.get(field))
+                .and_then(|l| l.get(REJECT_KEY))
+            {
                 let msg = msg.as_str().unwrap_or("rejected").to_string();
                 return Some(Denial::new(msg));
             }

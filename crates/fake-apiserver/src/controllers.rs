@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::engine;
 use crate::meta::{now_rfc3339, safe_hash};
-use crate::registry::ResourceType;
+use crate::registry::{ResourceType, ScalePaths};
 use crate::world::{ObjKey, TaskKind, World};
 
 /// Annotation that keeps a workload unready forever.
@@ -25,7 +25,10 @@ pub const FAIL_ANNOTATION: &str = "fake-apiserver/fail";
 const CRD_KEY: &str = "apiextensions.k8s.io/customresourcedefinitions";
 
 pub(crate) fn is_controlled(kind: &str) -> bool {
-    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "PersistentVolumeClaim" | "Pod")
+    matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "PersistentVolumeClaim" | "Pod"
+    )
 }
 
 /// Run every task that is due.
@@ -44,7 +47,9 @@ pub(crate) fn run_due(w: &mut World, now: Instant) {
 }
 
 fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+    obj.pointer("/metadata/annotations")
+        .and_then(|a| a.get(key))
+        .and_then(Value::as_str)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +60,29 @@ enum Phase {
 }
 
 /// A condition, keeping transition/update times when nothing about it changed.
-fn condition(prev: Option<&Value>, ty: &str, status: &str, reason: &str, message: &str, now: &str, update_time: bool) -> Value {
+fn condition(
+    prev: Option<&Value>,
+    ty: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &str,
+    update_time: bool,
+) -> Value {
     let prev_c = prev
         .and_then(|s| s.get("conditions"))
         .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(ty)));
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
+        });
     let same_status = prev_c.and_then(|c| c.get("status")).and_then(Value::as_str) == Some(status);
     let same_text = same_status
         && prev_c.and_then(|c| c.get("reason")).and_then(Value::as_str) == Some(reason)
-        && prev_c.and_then(|c| c.get("message")).and_then(Value::as_str) == Some(message);
+        && prev_c
+            .and_then(|c| c.get("message"))
+            .and_then(Value::as_str)
+            == Some(message);
     let keep = |field: &str, same: bool| -> Value {
         match prev_c.and_then(|c| c.get(field)) {
             Some(v) if same => v.clone(),
@@ -76,7 +95,10 @@ fn condition(prev: Option<&Value>, ty: &str, status: &str, reason: &str, message
     if update_time {
         m.insert("lastUpdateTime".into(), keep("lastUpdateTime", same_text));
     }
-    m.insert("lastTransitionTime".into(), keep("lastTransitionTime", same_status));
+    m.insert(
+        "lastTransitionTime".into(),
+        keep("lastTransitionTime", same_status),
+    );
     m.insert("reason".into(), json!(reason));
     m.insert("message".into(), json!(message));
     Value::Object(m)
@@ -89,14 +111,21 @@ fn put_nonzero(m: &mut Map<String, Value>, k: &str, n: i64) {
 }
 
 fn template_hash(obj: &Value) -> String {
-    let t = obj.pointer("/spec/template").map(Value::to_string).unwrap_or_default();
+    let t = obj
+        .pointer("/spec/template")
+        .map(Value::to_string)
+        .unwrap_or_default();
     safe_hash(t.as_bytes())
 }
 
 fn reconcile(w: &mut World, key: &ObjKey, now: Instant) {
     let (tkey, ns, name) = key;
-    let Some(obj) = w.get(tkey, ns, name).cloned() else { return };
-    let Some(t) = w.registry.get(tkey) else { return };
+    let Some(obj) = w.get(tkey, ns, name).cloned() else {
+        return;
+    };
+    let Some(t) = w.registry.get(tkey) else {
+        return;
+    };
     if obj.pointer("/metadata/deletionTimestamp").is_some() {
         return;
     }
@@ -104,14 +133,33 @@ fn reconcile(w: &mut World, key: &ObjKey, now: Instant) {
         ensure_default_service_account(w, name);
         return;
     }
-    let started = *w.rollouts.entry(key.clone()).or_insert(now);
-    let ready_at = started + w.timing.workload_delay;
+    // Objects without a rollout clock (e.g. after `Handle::set_status`) are left alone.
+    let Some(started) = w.rollouts.get(key).copied() else {
+        return;
+    };
+    // Far-future deadlines (huge delays or progressDeadlineSeconds) saturate to "in a year".
+    let far = |d: Duration| {
+        started
+            .checked_add(d)
+            .unwrap_or_else(|| started + Duration::from_secs(365 * 86_400))
+    };
+    let ready_at = far(w.timing.workload_delay);
     let stuck = annotation(&obj, STUCK_ANNOTATION) == Some("true");
     let deadline = w.timing.progress_deadline.unwrap_or_else(|| {
-        Duration::from_secs(obj.pointer("/spec/progressDeadlineSeconds").and_then(Value::as_u64).unwrap_or(600))
+        Duration::from_secs(
+            obj.pointer("/spec/progressDeadlineSeconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(600)
+                .min(365 * 86_400),
+        )
     });
+    let deadline_at = far(deadline);
     let phase = if stuck {
-        if t.kind == "Deployment" && now >= started + deadline { Phase::DeadlineExceeded } else { Phase::Progressing }
+        if t.kind == "Deployment" && now >= deadline_at {
+            Phase::DeadlineExceeded
+        } else {
+            Phase::Progressing
+        }
     } else if now >= ready_at {
         Phase::Ready
     } else {
@@ -134,27 +182,43 @@ fn reconcile(w: &mut World, key: &ObjKey, now: Instant) {
         Phase::Ready | Phase::DeadlineExceeded => {}
         Phase::Progressing if stuck => {
             if t.kind == "Deployment" {
-                let at = started + deadline;
-                w.schedule(at.saturating_duration_since(now), TaskKind::Reconcile(key.clone()));
+                let at = deadline_at;
+                w.schedule(
+                    at.saturating_duration_since(now),
+                    TaskKind::Reconcile(key.clone()),
+                );
             }
         }
-        Phase::Progressing => w.schedule(ready_at.saturating_duration_since(now), TaskKind::Reconcile(key.clone())),
+        Phase::Progressing => w.schedule(
+            ready_at.saturating_duration_since(now),
+            TaskKind::Reconcile(key.clone()),
+        ),
     }
 }
 
 fn generation(obj: &Value) -> i64 {
-    obj.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1)
+    obj.pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 fn replicas(obj: &Value) -> i64 {
-    obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+    obj.pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 fn deployment_status(obj: &Value, prev: Option<&Value>, phase: Phase, now: &str) -> Value {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let rs = format!("{name}-{}", template_hash(obj));
     let r = replicas(obj);
-    let prev_avail = prev.and_then(|p| p.get("availableReplicas")).and_then(Value::as_i64).unwrap_or(0);
+    let prev_avail = prev
+        .and_then(|p| p.get("availableReplicas"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     let mut m = Map::new();
     m.insert("observedGeneration".into(), json!(generation(obj)));
     let (available, progressing) = match phase {
@@ -164,26 +228,79 @@ fn deployment_status(obj: &Value, prev: Option<&Value>, phase: Phase, now: &str)
             put_nonzero(&mut m, "readyReplicas", r);
             put_nonzero(&mut m, "availableReplicas", r);
             (
-                condition(prev, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now, true),
-                condition(prev, "Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet {rs:?} has successfully progressed."), now, true),
+                condition(
+                    prev,
+                    "Available",
+                    "True",
+                    "MinimumReplicasAvailable",
+                    "Deployment has minimum availability.",
+                    now,
+                    true,
+                ),
+                condition(
+                    prev,
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    &format!("ReplicaSet {rs:?} has successfully progressed."),
+                    now,
+                    true,
+                ),
             )
         }
         Phase::Progressing | Phase::DeadlineExceeded => {
             let old_ready = prev_avail.min(r);
             put_nonzero(&mut m, "replicas", r + if old_ready > 0 { 1 } else { 0 });
-            put_nonzero(&mut m, "updatedReplicas", if r > 0 { 1 } else { 0 });
+            // A first rollout creates every pod new; an update surges one new pod.
+            put_nonzero(
+                &mut m,
+                "updatedReplicas",
+                if old_ready > 0 { r.min(1) } else { r },
+            );
             put_nonzero(&mut m, "readyReplicas", old_ready);
             put_nonzero(&mut m, "availableReplicas", old_ready);
             put_nonzero(&mut m, "unavailableReplicas", r - old_ready);
             let avail = if old_ready > 0 && r > 0 {
-                condition(prev, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now, true)
+                condition(
+                    prev,
+                    "Available",
+                    "True",
+                    "MinimumReplicasAvailable",
+                    "Deployment has minimum availability.",
+                    now,
+                    true,
+                )
             } else {
-                condition(prev, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now, true)
+                condition(
+                    prev,
+                    "Available",
+                    "False",
+                    "MinimumReplicasUnavailable",
+                    "Deployment does not have minimum availability.",
+                    now,
+                    true,
+                )
             };
             let prog = if phase == Phase::DeadlineExceeded {
-                condition(prev, "Progressing", "False", "ProgressDeadlineExceeded", &format!("ReplicaSet {rs:?} has timed out progressing."), now, true)
+                condition(
+                    prev,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    &format!("ReplicaSet {rs:?} has timed out progressing."),
+                    now,
+                    true,
+                )
             } else {
-                condition(prev, "Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet {rs:?} is progressing."), now, true)
+                condition(
+                    prev,
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    &format!("ReplicaSet {rs:?} is progressing."),
+                    now,
+                    true,
+                )
             };
             (avail, prog)
         }
@@ -193,7 +310,10 @@ fn deployment_status(obj: &Value, prev: Option<&Value>, phase: Phase, now: &str)
 }
 
 fn statefulset_status(obj: &Value, prev: Option<&Value>, phase: Phase) -> Value {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let rev = format!("{name}-{}", template_hash(obj));
     let r = replicas(obj);
     let mut m = Map::new();
@@ -214,7 +334,13 @@ fn statefulset_status(obj: &Value, prev: Option<&Value>, phase: Phase) -> Value 
                 .and_then(Value::as_str)
                 .map(str::to_string)
                 .unwrap_or_else(|| rev.clone());
-            let old_ready = if cur != rev { prev.and_then(|p| p.get("readyReplicas")).and_then(Value::as_i64).unwrap_or(0) } else { 0 };
+            let old_ready = if cur != rev {
+                prev.and_then(|p| p.get("readyReplicas"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+            } else {
+                0
+            };
             put_nonzero(&mut m, "readyReplicas", old_ready);
             put_nonzero(&mut m, "currentReplicas", old_ready);
             m.insert("availableReplicas".into(), json!(old_ready));
@@ -248,42 +374,103 @@ fn daemonset_status(obj: &Value, phase: Phase, n: i64) -> Value {
 }
 
 fn job_status(obj: &Value, prev: Option<&Value>, phase: Phase, now: &str) -> Value {
-    let start = prev.and_then(|p| p.get("startTime")).cloned().unwrap_or_else(|| json!(now));
+    let start = prev
+        .and_then(|p| p.get("startTime"))
+        .cloned()
+        .unwrap_or_else(|| json!(now));
     let mut m = Map::new();
     if obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
         m.insert(
             "conditions".into(),
-            json!([condition(prev, "Suspended", "True", "JobSuspended", "Job suspended", now, false)]),
+            json!([condition(
+                prev,
+                "Suspended",
+                "True",
+                "JobSuspended",
+                "Job suspended",
+                now,
+                false
+            )]),
         );
         return Value::Object(m);
     }
-    let completions = obj.pointer("/spec/completions").and_then(Value::as_i64).unwrap_or(1);
-    let parallelism = obj.pointer("/spec/parallelism").and_then(Value::as_i64).unwrap_or(1);
+    let completions = obj
+        .pointer("/spec/completions")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let parallelism = obj
+        .pointer("/spec/parallelism")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     m.insert("startTime".into(), start);
     match phase {
         Phase::Ready if annotation(obj, FAIL_ANNOTATION) == Some("true") => {
-            let backoff = obj.pointer("/spec/backoffLimit").and_then(Value::as_i64).unwrap_or(6);
+            let backoff = obj
+                .pointer("/spec/backoffLimit")
+                .and_then(Value::as_i64)
+                .unwrap_or(6);
             m.insert("failed".into(), json!(backoff + 1));
             let msg = "Job has reached the specified backoff limit";
-            let mut target = condition(prev, "FailureTarget", "True", "BackoffLimitExceeded", msg, now, false);
-            let mut failed = condition(prev, "Failed", "True", "BackoffLimitExceeded", msg, now, false);
+            let mut target = condition(
+                prev,
+                "FailureTarget",
+                "True",
+                "BackoffLimitExceeded",
+                msg,
+                now,
+                false,
+            );
+            let mut failed = condition(
+                prev,
+                "Failed",
+                "True",
+                "BackoffLimitExceeded",
+                msg,
+                now,
+                false,
+            );
             for c in [&mut target, &mut failed] {
                 if let Some(cm) = c.as_object_mut() {
-                    cm.insert("lastProbeTime".into(), cm.get("lastTransitionTime").cloned().unwrap_or(json!(now)));
+                    cm.insert(
+                        "lastProbeTime".into(),
+                        cm.get("lastTransitionTime").cloned().unwrap_or(json!(now)),
+                    );
                 }
             }
             m.insert("conditions".into(), json!([target, failed]));
         }
         Phase::Ready => {
             let prev_done = prev.and_then(|p| p.get("completionTime")).cloned();
-            m.insert("completionTime".into(), prev_done.unwrap_or_else(|| json!(now)));
+            m.insert(
+                "completionTime".into(),
+                prev_done.unwrap_or_else(|| json!(now)),
+            );
             m.insert("succeeded".into(), json!(completions));
             let msg = "Reached expected number of succeeded pods";
-            let mut met = condition(prev, "SuccessCriteriaMet", "True", "CompletionsReached", msg, now, false);
-            let mut complete = condition(prev, "Complete", "True", "CompletionsReached", msg, now, false);
+            let mut met = condition(
+                prev,
+                "SuccessCriteriaMet",
+                "True",
+                "CompletionsReached",
+                msg,
+                now,
+                false,
+            );
+            let mut complete = condition(
+                prev,
+                "Complete",
+                "True",
+                "CompletionsReached",
+                msg,
+                now,
+                false,
+            );
             for c in [&mut met, &mut complete] {
                 if let Some(cm) = c.as_object_mut() {
-                    cm.insert("lastProbeTime".into(), cm.get("lastTransitionTime").cloned().unwrap_or(json!(now)));
+                    cm.insert(
+                        "lastProbeTime".into(),
+                        cm.get("lastTransitionTime").cloned().unwrap_or(json!(now)),
+                    );
                 }
             }
             m.insert("conditions".into(), json!([met, complete]));
@@ -334,7 +521,10 @@ fn pod_status(obj: &Value, prev: Option<&Value>, phase: Phase, now: &str) -> Val
                 .collect()
         })
         .unwrap_or_default();
-    let start = prev.and_then(|p| p.get("startTime")).cloned().unwrap_or_else(|| json!(now));
+    let start = prev
+        .and_then(|p| p.get("startTime"))
+        .cloned()
+        .unwrap_or_else(|| json!(now));
     json!({
         "phase": if ready { "Running" } else { "Pending" },
         "conditions": [
@@ -361,11 +551,18 @@ fn ensure_default_service_account(w: &mut World, ns: &str) {
 
 fn collect_garbage(w: &mut World, key: &ObjKey) {
     let (tkey, ns, name) = key;
-    let Some(mut obj) = w.get(tkey, ns, name).cloned() else { return };
+    let Some(mut obj) = w.get(tkey, ns, name).cloned() else {
+        return;
+    };
     let remaining: Vec<Value> = obj
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter(|f| *f != "foregroundDeletion" && *f != "orphan").cloned().collect())
+        .map(|a| {
+            a.iter()
+                .filter(|f| *f != "foregroundDeletion" && *f != "orphan")
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     if remaining.is_empty() {
         w.remove(tkey, ns, name);
@@ -421,11 +618,29 @@ pub(crate) fn crd_type(crd: &Value) -> Option<ResourceType> {
     }
     versions.sort_by(|a, b| {
         let (ra, rb) = (version_rank(&a.0), version_rank(&b.0));
-        rb.0.cmp(&ra.0).then(rb.1.cmp(&ra.1)).then(rb.2.cmp(&ra.2)).then(rb.3.cmp(&ra.3)).then(ra.4.cmp(&rb.4))
+        rb.0.cmp(&ra.0)
+            .then(rb.1.cmp(&ra.1))
+            .then(rb.2.cmp(&ra.2))
+            .then(rb.3.cmp(&ra.3))
+            .then(ra.4.cmp(&rb.4))
     });
     let mut schemas = BTreeMap::new();
     let mut has_status = false;
+    let mut scale = None;
+    let mut printer_columns = BTreeMap::new();
     for (name, v) in &versions {
+        if let Some(cols) = v.get("additionalPrinterColumns").and_then(Value::as_array) {
+            printer_columns.insert(name.clone(), cols.clone());
+        }
+        if let Some(sc) = v.pointer("/subresources/scale") {
+            let p = |k: &str| sc.get(k).and_then(Value::as_str).map(ScalePaths::pointer);
+            scale = Some(ScalePaths {
+                spec_replicas: p("specReplicasPath").unwrap_or_else(|| "/spec/replicas".into()),
+                status_replicas: p("statusReplicasPath")
+                    .unwrap_or_else(|| "/status/replicas".into()),
+                label_selector: p("labelSelectorPath"),
+            });
+        }
         if let Some(sch) = v.pointer("/schema/openAPIV3Schema") {
             schemas.insert(name.clone(), sch.clone());
         }
@@ -434,7 +649,14 @@ pub(crate) fn crd_type(crd: &Value) -> Option<ResourceType> {
         }
     }
     let strs = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     Some(ResourceType {
         group: s(spec, "group")?,
@@ -448,13 +670,20 @@ pub(crate) fn crd_type(crd: &Value) -> Option<ResourceType> {
         has_status,
         tracks_generation: true,
         builtin: false,
-        crd: crd.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string),
+        crd: crd
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         schemas,
+        scale,
+        printer_columns,
     })
 }
 
 fn establish_crd(w: &mut World, name: &str) {
-    let Some(crd) = w.get(CRD_KEY, "", name).cloned() else { return };
+    let Some(crd) = w.get(CRD_KEY, "", name).cloned() else {
+        return;
+    };
     if crd.pointer("/metadata/deletionTimestamp").is_some() {
         return;
     }
@@ -467,7 +696,10 @@ fn establish_crd(w: &mut World, name: &str) {
     let storage = crd
         .pointer("/spec/versions")
         .and_then(Value::as_array)
-        .and_then(|vs| vs.iter().find(|v| v.get("storage").and_then(Value::as_bool) == Some(true)))
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        })
         .and_then(|v| v.get("name"))
         .cloned()
         .unwrap_or(json!("v1"));
@@ -484,7 +716,11 @@ fn establish_crd(w: &mut World, name: &str) {
     if !t.categories.is_empty() {
         accepted.insert("categories".into(), json!(t.categories));
     }
-    let mut stored: Vec<Value> = prev.and_then(|p| p.get("storedVersions")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut stored: Vec<Value> = prev
+        .and_then(|p| p.get("storedVersions"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if !stored.contains(&storage) {
         stored.push(storage);
     }
@@ -504,7 +740,10 @@ fn establish_crd(w: &mut World, name: &str) {
 pub(crate) fn unregister_crd(w: &mut World, crd: &Value) {
     let Some(t) = crd_type(crd) else { return };
     let key = t.key();
-    let ours = w.registry.get(&key).is_some_and(|existing| existing.crd == t.crd);
+    let ours = w
+        .registry
+        .get(&key)
+        .is_some_and(|existing| existing.crd == t.crd);
     if ours {
         w.registry.remove(&key);
         w.drop_table(&key);

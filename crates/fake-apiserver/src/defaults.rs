@@ -19,10 +19,15 @@ impl Allocators<'_> {
         loop {
             *self.next_ip += 1;
             let n = *self.next_ip;
-            if n % 256 == 0 || n == 1 || n == 10 {
+            if n.is_multiple_of(256) || n == 1 || n == 10 {
                 continue;
             }
-            return format!("10.{}.{}.{}", 96 + ((n >> 16) & 0x0f), (n >> 8) & 0xff, n & 0xff);
+            return format!(
+                "10.{}.{}.{}",
+                96 + ((n >> 16) & 0x0f),
+                (n >> 8) & 0xff,
+                n & 0xff
+            );
         }
     }
 
@@ -51,7 +56,12 @@ fn child<'a>(m: &'a mut Map<String, Value>, key: &str) -> &'a mut Value {
 }
 
 /// Apply defaults to `o` (a full object). `old` is the stored version on update.
-pub(crate) fn apply_defaults(kind: &str, o: &mut Value, old: Option<&Value>, alloc: &mut Allocators<'_>) {
+pub(crate) fn apply_defaults(
+    kind: &str,
+    o: &mut Value,
+    old: Option<&Value>,
+    alloc: &mut Allocators<'_>,
+) {
     match kind {
         "Deployment" => deployment(o),
         "StatefulSet" => statefulset(o),
@@ -94,9 +104,15 @@ pub(crate) fn apply_defaults(kind: &str, o: &mut Value, old: Option<&Value>, all
         "RoleBinding" | "ClusterRoleBinding" => {
             if let Some(subjects) = o.get_mut("subjects").and_then(Value::as_array_mut) {
                 for s in subjects.iter_mut().filter_map(obj) {
-                    let kind = s.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+                    let kind = s
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
                     match kind.as_str() {
-                        "User" | "Group" => set_default(s, "apiGroup", json!("rbac.authorization.k8s.io")),
+                        "User" | "Group" => {
+                            set_default(s, "apiGroup", json!("rbac.authorization.k8s.io"))
+                        }
                         "ServiceAccount" => set_default(s, "apiGroup", json!("")),
                         _ => {}
                     }
@@ -124,7 +140,9 @@ pub(crate) fn apply_defaults(kind: &str, o: &mut Value, old: Option<&Value>, all
 }
 
 fn deployment(o: &mut Value) {
-    let Some(spec) = o.get_mut("spec").and_then(obj) else { return };
+    let Some(spec) = o.get_mut("spec").and_then(obj) else {
+        return;
+    };
     set_default(spec, "replicas", json!(1));
     set_default(spec, "revisionHistoryLimit", json!(10));
     set_default(spec, "progressDeadlineSeconds", json!(600));
@@ -143,11 +161,17 @@ fn deployment(o: &mut Value) {
 }
 
 fn statefulset(o: &mut Value) {
-    let Some(spec) = o.get_mut("spec").and_then(obj) else { return };
+    let Some(spec) = o.get_mut("spec").and_then(obj) else {
+        return;
+    };
     set_default(spec, "replicas", json!(1));
     set_default(spec, "podManagementPolicy", json!("OrderedReady"));
     set_default(spec, "revisionHistoryLimit", json!(10));
-    set_default(spec, "persistentVolumeClaimRetentionPolicy", json!({"whenDeleted": "Retain", "whenScaled": "Retain"}));
+    set_default(
+        spec,
+        "persistentVolumeClaimRetentionPolicy",
+        json!({"whenDeleted": "Retain", "whenScaled": "Retain"}),
+    );
     let us = child(spec, "updateStrategy");
     if let Some(s) = obj(us) {
         set_default(s, "type", json!("RollingUpdate"));
@@ -158,7 +182,10 @@ fn statefulset(o: &mut Value) {
             }
         }
     }
-    if let Some(vcts) = spec.get_mut("volumeClaimTemplates").and_then(Value::as_array_mut) {
+    if let Some(vcts) = spec
+        .get_mut("volumeClaimTemplates")
+        .and_then(Value::as_array_mut)
+    {
         for t in vcts.iter_mut().filter_map(obj) {
             set_default(t, "apiVersion", json!("v1"));
             set_default(t, "kind", json!("PersistentVolumeClaim"));
@@ -171,7 +198,9 @@ fn statefulset(o: &mut Value) {
 }
 
 fn daemonset(o: &mut Value) {
-    let Some(spec) = o.get_mut("spec").and_then(obj) else { return };
+    let Some(spec) = o.get_mut("spec").and_then(obj) else {
+        return;
+    };
     set_default(spec, "revisionHistoryLimit", json!(10));
     let us = child(spec, "updateStrategy");
     if let Some(s) = obj(us) {
@@ -201,12 +230,17 @@ fn job_spec(spec: &mut Map<String, Value>) {
 
 /// Job selector and template labels, generated at creation from the Job's uid.
 pub(crate) fn job_selector(o: &mut Value, uid: &str, name: &str) {
-    let Some(spec) = o.get_mut("spec").and_then(obj) else { return };
+    let Some(spec) = o.get_mut("spec").and_then(obj) else {
+        return;
+    };
     if spec.get("manualSelector").and_then(Value::as_bool) == Some(true) {
         return;
     }
     if !spec.contains_key("selector") {
-        spec.insert("selector".into(), json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}));
+        spec.insert(
+            "selector".into(),
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),
+        );
     }
     let tmpl = child(spec, "template");
     if let Some(t) = obj(tmpl) {
@@ -224,7 +258,9 @@ pub(crate) fn job_selector(o: &mut Value, uid: &str, name: &str) {
 }
 
 fn cronjob(o: &mut Value) {
-    let Some(spec) = o.get_mut("spec").and_then(obj) else { return };
+    let Some(spec) = o.get_mut("spec").and_then(obj) else {
+        return;
+    };
     set_default(spec, "concurrencyPolicy", json!("Allow"));
     set_default(spec, "suspend", json!(false));
     set_default(spec, "successfulJobsHistoryLimit", json!(3));
@@ -296,7 +332,11 @@ fn probe(p: &mut Map<String, Value>) {
 fn container(c: &mut Map<String, Value>) {
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
-    let image = c.get("image").and_then(Value::as_str).unwrap_or("").to_string();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     set_default(c, "imagePullPolicy", json!(image_pull_policy(&image)));
     set_default(c, "resources", json!({}));
     if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
@@ -312,9 +352,15 @@ fn container(c: &mut Map<String, Value>) {
 }
 
 fn service(o: &mut Value, old: Option<&Value>, alloc: &mut Allocators<'_>) {
-    let Some(spec) = o.get_mut("spec").and_then(obj) else { return };
+    let Some(spec) = o.get_mut("spec").and_then(obj) else {
+        return;
+    };
     set_default(spec, "type", json!("ClusterIP"));
-    let ty = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if ty == "ExternalName" {
         return;
     }
@@ -330,13 +376,29 @@ fn service(o: &mut Value, old: Option<&Value>, alloc: &mut Allocators<'_>) {
         }
     }
     if !spec.contains_key("clusterIP") {
-        let ip = match spec.get("clusterIPs").and_then(|v| v.get(0)).and_then(Value::as_str) {
+        let ip = match spec
+            .get("clusterIPs")
+            .and_then(|v| v.get(0))
+            .and_then(Value::as_str)
+        {
             Some(ip) => ip.to_string(),
             None => alloc.cluster_ip(),
         };
         spec.insert("clusterIP".into(), json!(ip));
     }
     let ip = spec.get("clusterIP").cloned().unwrap_or(Value::Null);
+    // NormalizeClusterIPs: a changed clusterIP with untouched clusterIPs moves clusterIPs[0].
+    if let Some(os) = old_spec
+        && os.get("clusterIP") != Some(&ip)
+        && os.get("clusterIPs").is_some()
+        && spec.get("clusterIPs") == os.get("clusterIPs")
+        && let Some(first) = spec
+            .get_mut("clusterIPs")
+            .and_then(Value::as_array_mut)
+            .and_then(|a| a.first_mut())
+    {
+        *first = ip.clone();
+    }
     set_default(spec, "clusterIPs", json!([ip]));
     set_default(spec, "ipFamilies", json!(["IPv4"]));
     set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
@@ -348,8 +410,11 @@ fn service(o: &mut Value, old: Option<&Value>, alloc: &mut Allocators<'_>) {
     if ty == "LoadBalancer" {
         set_default(spec, "allocateLoadBalancerNodePorts", json!(true));
     }
-    let old_ports: Vec<Value> =
-        old_spec.and_then(|s| s.get("ports")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let old_ports: Vec<Value> = old_spec
+        .and_then(|s| s.get("ports"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports.iter_mut().filter_map(obj) {
             set_default(p, "protocol", json!("TCP"));
@@ -370,7 +435,12 @@ fn service(o: &mut Value, old: Option<&Value>, alloc: &mut Allocators<'_>) {
 
 fn secret(o: &mut Value) {
     let Some(m) = obj(o) else { return };
-    set_default(m, "type", json!("Opaque"));
+    if m.get("type")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        m.insert("type".into(), json!("Opaque"));
+    }
     if let Some(Value::Object(sd)) = m.remove("stringData") {
         let data = child(m, "data");
         if let Some(d) = obj(data) {
@@ -379,14 +449,21 @@ fn secret(o: &mut Value) {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                d.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())));
+                d.insert(
+                    k,
+                    json!(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+                );
             }
         }
     }
 }
 
 fn namespace(o: &mut Value) {
-    let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = o
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if let Some(m) = obj(o) {
         let spec = child(m, "spec");
         if let Some(s) = obj(spec) {
@@ -418,7 +495,10 @@ mod tests {
     #[test]
     fn service_ip() {
         let (mut ip, mut np) = (0u32, 0u32);
-        let mut a = Allocators { next_ip: &mut ip, next_node_port: &mut np };
+        let mut a = Allocators {
+            next_ip: &mut ip,
+            next_node_port: &mut np,
+        };
         let mut svc = json!({"kind": "Service", "spec": {"ports": [{"port": 80}]}});
         apply_defaults("Service", &mut svc, None, &mut a);
         assert_eq!(svc.pointer("/spec/clusterIP"), Some(&json!("10.96.0.2")));

@@ -68,7 +68,9 @@ pub(crate) struct WriteOpts {
 
 impl WriteOpts {
     fn manager(&self) -> &str {
-        self.field_manager.as_deref().unwrap_or(&self.default_manager)
+        self.field_manager
+            .as_deref()
+            .unwrap_or(&self.default_manager)
     }
 }
 
@@ -82,7 +84,11 @@ pub(crate) struct Outcome {
 
 impl Outcome {
     fn ok(code: u16, body: Value) -> Self {
-        Outcome { code, body, warnings: Vec::new() }
+        Outcome {
+            code,
+            body,
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -116,10 +122,20 @@ pub(crate) struct ListOpts {
 }
 
 pub(crate) fn list(w: &World, tgt: &Target, opts: &ListOpts) -> Result<Value, ApiError> {
-    let sel = Selector::parse(opts.label_selector.as_deref().unwrap_or("")).map_err(ApiError::bad_request)?;
-    let fsel = FieldSelector::parse(opts.field_selector.as_deref().unwrap_or("")).map_err(ApiError::bad_request)?;
-    let ns = if tgt.t.namespaced { tgt.ns.as_deref() } else { None };
-    let matching: Vec<&Value> = w.list(&tgt.t.key(), ns).into_iter().filter(|o| sel.matches(o) && fsel.matches(o)).collect();
+    let sel = Selector::parse(opts.label_selector.as_deref().unwrap_or(""))
+        .map_err(ApiError::bad_request)?;
+    let fsel = FieldSelector::parse(opts.field_selector.as_deref().unwrap_or(""))
+        .map_err(ApiError::bad_request)?;
+    let ns = if tgt.t.namespaced {
+        tgt.ns.as_deref()
+    } else {
+        None
+    };
+    let matching: Vec<&Value> = w
+        .list(&tgt.t.key(), ns)
+        .into_iter()
+        .filter(|o| sel.matches(o) && fsel.matches(o))
+        .collect();
     let start: usize = match &opts.continue_token {
         Some(tok) => tok.parse().map_err(|_| {
             ApiError::new(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
@@ -127,11 +143,15 @@ pub(crate) fn list(w: &World, tgt: &Target, opts: &ListOpts) -> Result<Value, Ap
         None => 0,
     };
     let end = match opts.limit {
-        Some(l) if l > 0 => (start + l).min(matching.len()),
+        Some(l) if l > 0 => start.saturating_add(l).min(matching.len()),
         _ => matching.len(),
     };
-    let items: Vec<Value> =
-        matching.get(start..end).unwrap_or(&[]).iter().map(|o| present((*o).clone(), &tgt.t, &tgt.version)).collect();
+    let items: Vec<Value> = matching
+        .get(start..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(|o| present((*o).clone(), &tgt.t, &tgt.version))
+        .collect();
     let mut meta = Map::new();
     meta.insert("resourceVersion".into(), json!(w.rv.to_string()));
     if end < matching.len() {
@@ -164,7 +184,9 @@ fn check_type(tgt: &Target, body: &Value) -> Result<(), ApiError> {
         )));
     }
     if !body.is_object() {
-        return Err(ApiError::bad_request("the body of the request must be a JSON or YAML object"));
+        return Err(ApiError::bad_request(
+            "the body of the request must be a JSON or YAML object",
+        ));
     }
     if tgt.t.namespaced
         && let Some(ns) = body.pointer("/metadata/namespace").and_then(Value::as_str)
@@ -188,7 +210,12 @@ fn check_name(body: &Value, url_name: &str) -> Result<(), ApiError> {
 }
 
 /// Handle unknown fields according to `fieldValidation`.
-fn screen_unknown(tgt: &Target, body: &mut Value, v: FieldValidation, apply: bool) -> Result<Vec<String>, ApiError> {
+fn screen_unknown(
+    tgt: &Target,
+    body: &mut Value,
+    v: FieldValidation,
+    apply: bool,
+) -> Result<Vec<String>, ApiError> {
     let unknown = unknown_fields(&tgt.t, &tgt.version, body);
     if unknown.is_empty() {
         return Ok(Vec::new());
@@ -196,8 +223,15 @@ fn screen_unknown(tgt: &Target, body: &mut Value, v: FieldValidation, apply: boo
     match v {
         FieldValidation::Strict => {
             if apply {
-                let name = body.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-                let ns = tgt.ns.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
+                let name = body
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let ns = tgt
+                    .ns
+                    .as_deref()
+                    .map(|n| format!("{n}/"))
+                    .unwrap_or_default();
                 Err(ApiError::bad_request(format!(
                     "failed to create typed patch object ({ns}{name}; {}, Kind={}): .{}: field not declared in schema",
                     tgt.api_version(),
@@ -205,13 +239,22 @@ fn screen_unknown(tgt: &Target, body: &mut Value, v: FieldValidation, apply: boo
                     unknown[0]
                 )))
             } else {
-                let list: Vec<String> = unknown.iter().map(|u| format!("unknown field {u:?}")).collect();
-                Err(ApiError::bad_request(format!("strict decoding error: {}", list.join(", "))))
+                let list: Vec<String> = unknown
+                    .iter()
+                    .map(|u| format!("unknown field {u:?}"))
+                    .collect();
+                Err(ApiError::bad_request(format!(
+                    "strict decoding error: {}",
+                    list.join(", ")
+                )))
             }
         }
         FieldValidation::Warn => {
             drop_unknown(body, &unknown);
-            Ok(unknown.iter().map(|u| format!("unknown field {u:?}")).collect())
+            Ok(unknown
+                .iter()
+                .map(|u| format!("unknown field {u:?}"))
+                .collect())
         }
         FieldValidation::Ignore => {
             drop_unknown(body, &unknown);
@@ -306,7 +349,9 @@ fn finish(
     }
     {
         let Some(meta) = meta_mut(&mut new) else {
-            return Err(ApiError::bad_request("the body of the request must be a JSON or YAML object"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be a JSON or YAML object",
+            ));
         };
         meta.insert("name".into(), json!(name));
         if t.namespaced {
@@ -314,7 +359,15 @@ fn finish(
         } else {
             meta.remove("namespace");
         }
-        for k in ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        for k in [
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             meta.remove(k);
         }
         match old {
@@ -326,7 +379,14 @@ fn finish(
                 }
             }
             Some(o) => {
-                for k in ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+                for k in [
+                    "uid",
+                    "resourceVersion",
+                    "generation",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                ] {
                     if let Some(v) = o.pointer(&format!("/metadata/{k}")) {
                         meta.insert(k.into(), v.clone());
                     }
@@ -351,15 +411,50 @@ fn finish(
             }
         }
     }
+    if !tgt.status()
+        && !t.builtin
+        && let Some(schema) = t.schema(&tgt.version)
+        && let Some(m) = new.as_object_mut()
+    {
+        for (k, v) in m.iter_mut() {
+            if let Some(node) = schema.get("properties").and_then(|p| p.get(k))
+                && k != "metadata"
+            {
+                crate::validation::apply_schema_defaults(node, v);
+            }
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (k, node) in props {
+                if let Some(d) = node.get("default")
+                    && !m.contains_key(k)
+                    && !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status")
+                {
+                    m.insert(k.clone(), d.clone());
+                }
+            }
+        }
+    }
     if !tgt.status() && t.builtin {
         let (mut ip, mut np) = (w.next_ip, w.next_node_port);
-        apply_defaults(&t.kind, &mut new, old, &mut Allocators { next_ip: &mut ip, next_node_port: &mut np });
+        apply_defaults(
+            &t.kind,
+            &mut new,
+            old,
+            &mut Allocators {
+                next_ip: &mut ip,
+                next_node_port: &mut np,
+            },
+        );
         if !dry_run {
             w.next_ip = ip;
             w.next_node_port = np;
         }
         if t.kind == "Job" && old.is_none() {
-            let uid = new.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string();
+            let uid = new
+                .pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             job_selector(&mut new, &uid, name);
         }
     }
@@ -367,7 +462,10 @@ fn finish(
         && t.tracks_generation
         && spec_changed(&t, o, &new)
     {
-        let g = o.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+        let g = o
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
         if let Some(meta) = meta_mut(&mut new) {
             meta.insert("generation".into(), json!(g + 1));
         }
@@ -386,7 +484,11 @@ fn finish(
     }
 
     let req = AdmissionRequest {
-        operation: if old.is_some() { Operation::Update } else { Operation::Create },
+        operation: if old.is_some() {
+            Operation::Update
+        } else {
+            Operation::Create
+        },
         group: &t.group,
         version: &tgt.version,
         kind: &t.kind,
@@ -411,7 +513,16 @@ fn finish(
             let old_t = old.map(|o| tracked_for(tgt, o)).unwrap_or(empty);
             let new_t = tracked_for(tgt, &new);
             let sub = tgt.sub.as_deref();
-            ssa::record_update(&old_t, &new_t, &mut m, &manager, &tgt.api_version(), sub, &now, &tgt.schema());
+            ssa::record_update(
+                &old_t,
+                &new_t,
+                &mut m,
+                &manager,
+                &tgt.api_version(),
+                sub,
+                &now,
+                &tgt.schema(),
+            );
             m
         }
     };
@@ -420,7 +531,10 @@ fn finish(
     // Objects being deleted go away once their last finalizer is removed.
     if let Some(o) = old
         && o.pointer("/metadata/deletionTimestamp").is_some()
-        && new.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty)
+        && new
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
     {
         if dry_run {
             return Ok(Outcome::ok(200, present(new, &t, &tgt.version)));
@@ -448,7 +562,14 @@ fn finish(
 }
 
 /// Wake the simulated controllers after a write.
-fn after_commit(w: &mut World, t: &ResourceType, ns: &str, name: &str, created: bool, generation_changed: bool) {
+fn after_commit(
+    w: &mut World,
+    t: &ResourceType,
+    ns: &str,
+    name: &str,
+    created: bool,
+    generation_changed: bool,
+) {
     let key = (t.key(), ns.to_string(), name.to_string());
     if t.builtin && t.kind == "CustomResourceDefinition" {
         let delay = w.timing.crd_delay;
@@ -466,12 +587,23 @@ fn after_commit(w: &mut World, t: &ResourceType, ns: &str, name: &str, created: 
     }
 }
 
-pub(crate) fn create(w: &mut World, tgt: &Target, mut body: Value, opts: &WriteOpts) -> Result<Outcome, ApiError> {
+pub(crate) fn create(
+    w: &mut World,
+    tgt: &Target,
+    mut body: Value,
+    opts: &WriteOpts,
+) -> Result<Outcome, ApiError> {
     check_type(tgt, &body)?;
     let warnings = screen_unknown(tgt, &mut body, opts.validation, false)?;
-    let mut name = body.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut name = body
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if name.is_empty()
-        && let Some(g) = body.pointer("/metadata/generateName").and_then(Value::as_str)
+        && let Some(g) = body
+            .pointer("/metadata/generateName")
+            .and_then(Value::as_str)
         && !g.is_empty()
     {
         name = format!("{g}{}", random_suffix());
@@ -481,7 +613,10 @@ pub(crate) fn create(w: &mut World, tgt: &Target, mut body: Value, opts: &WriteO
             &tgt.t.kind,
             &tgt.t.group,
             "",
-            &[FieldError::required("metadata.name", "name or generateName is required")],
+            &[FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
         ));
     }
     if w.get(&tgt.t.key(), tgt.ns_key(), &name).is_some() {
@@ -494,12 +629,25 @@ pub(crate) fn create(w: &mut World, tgt: &Target, mut body: Value, opts: &WriteO
     if let Some(m) = body.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("managedFields");
     }
-    let mut out = finish(w, tgt, &name, None, body, Attribution::Update(opts.manager().to_string()), opts.dry_run)?;
+    let mut out = finish(
+        w,
+        tgt,
+        &name,
+        None,
+        body,
+        Attribution::Update(opts.manager().to_string()),
+        opts.dry_run,
+    )?;
     out.warnings = warnings;
     Ok(out)
 }
 
-pub(crate) fn update(w: &mut World, tgt: &Target, mut body: Value, opts: &WriteOpts) -> Result<Outcome, ApiError> {
+pub(crate) fn update(
+    w: &mut World,
+    tgt: &Target,
+    mut body: Value,
+    opts: &WriteOpts,
+) -> Result<Outcome, ApiError> {
     let name = require_name(tgt)?.to_string();
     check_type(tgt, &body)?;
     check_name(&body, &name)?;
@@ -508,16 +656,28 @@ pub(crate) fn update(w: &mut World, tgt: &Target, mut body: Value, opts: &WriteO
         .get(&tgt.t.key(), tgt.ns_key(), &name)
         .cloned()
         .ok_or_else(|| ApiError::not_found(&tgt.t.group, &tgt.t.plural, &name))?;
-    if let Some(rv) = body.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+    if let Some(rv) = body
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
         && !rv.is_empty()
-        && Some(rv) != old.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+        && Some(rv)
+            != old
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
     {
-        return Err(ApiError::conflict_modified(&tgt.t.group, &tgt.t.plural, &name));
+        return Err(ApiError::conflict_modified(
+            &tgt.t.group,
+            &tgt.t.plural,
+            &name,
+        ));
     }
     let new = if tgt.status() {
         let mut n = old.clone();
         if let Some(m) = n.as_object_mut() {
-            m.insert("status".into(), body.get("status").cloned().unwrap_or(json!({})));
+            m.insert(
+                "status".into(),
+                body.get("status").cloned().unwrap_or(json!({})),
+            );
         }
         n
     } else {
@@ -526,7 +686,15 @@ pub(crate) fn update(w: &mut World, tgt: &Target, mut body: Value, opts: &WriteO
         }
         body
     };
-    let mut out = finish(w, tgt, &name, Some(&old), new, Attribution::Update(opts.manager().to_string()), opts.dry_run)?;
+    let mut out = finish(
+        w,
+        tgt,
+        &name,
+        Some(&old),
+        new,
+        Attribution::Update(opts.manager().to_string()),
+        opts.dry_run,
+    )?;
     out.warnings = warnings;
     Ok(out)
 }
@@ -536,14 +704,23 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Result<Value, ApiError> {
     if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
         return Ok(v);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad_request("request body is not valid UTF-8"))?;
-    serde_saphyr::from_str::<Value>(text)
-        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {}", e.to_string().lines().next().unwrap_or(""))))
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("request body is not valid UTF-8"))?;
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        ApiError::bad_request(format!(
+            "error decoding YAML: {}",
+            e.to_string().lines().next().unwrap_or("")
+        ))
+    })
 }
 
 fn conflict_error(tgt: &Target, name: &str, conflicts: &[ssa::Conflict]) -> ApiError {
     let message = if conflicts.len() == 1 {
-        format!("Apply failed with 1 conflict: conflict with {}: {}", conflicts[0].manager, display_path(&conflicts[0].path))
+        format!(
+            "Apply failed with 1 conflict: conflict with {}: {}",
+            conflicts[0].manager,
+            display_path(&conflicts[0].path)
+        )
     } else {
         let mut lines = Vec::new();
         let mut last: Option<&str> = None;
@@ -554,7 +731,11 @@ fn conflict_error(tgt: &Target, name: &str, conflicts: &[ssa::Conflict]) -> ApiE
             }
             lines.push(format!("- {}", display_path(&c.path)));
         }
-        format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
+        format!(
+            "Apply failed with {} conflicts: {}",
+            conflicts.len(),
+            lines.join("\n")
+        )
     };
     let causes: Vec<Value> = conflicts
         .iter()
@@ -571,34 +752,68 @@ fn conflict_error(tgt: &Target, name: &str, conflicts: &[ssa::Conflict]) -> ApiE
 }
 
 /// Server-side apply (`application/apply-patch+yaml`).
-pub(crate) fn apply(w: &mut World, tgt: &Target, body: &[u8], opts: &WriteOpts) -> Result<Outcome, ApiError> {
+pub(crate) fn apply(
+    w: &mut World,
+    tgt: &Target,
+    body: &[u8],
+    opts: &WriteOpts,
+) -> Result<Outcome, ApiError> {
     let name = require_name(tgt)?.to_string();
     let Some(manager) = opts.field_manager.as_deref().filter(|m| !m.is_empty()) else {
-        return Err(ApiError::bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"));
+        return Err(ApiError::bad_request(
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+        ));
     };
     if manager.len() > 128 {
-        return Err(ApiError::bad_request("fieldManager: Too long: may not be longer than 128 characters"));
+        return Err(ApiError::bad_request(
+            "fieldManager: Too long: may not be longer than 128 characters",
+        ));
     }
     let mut cfg = parse_body(body)?;
     if !cfg.is_object() {
-        return Err(ApiError::bad_request("the body of an apply patch must be a YAML or JSON object"));
+        return Err(ApiError::bad_request(
+            "the body of an apply patch must be a YAML or JSON object",
+        ));
     }
-    if cfg.get("apiVersion").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(ApiError::bad_request("apiVersion must be specified in an apply configuration"));
+    if cfg
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(ApiError::bad_request(
+            "apiVersion must be specified in an apply configuration",
+        ));
     }
-    if cfg.get("kind").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(ApiError::bad_request("kind must be specified in an apply configuration"));
+    if cfg
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(ApiError::bad_request(
+            "kind must be specified in an apply configuration",
+        ));
     }
     check_type(tgt, &cfg)?;
     check_name(&cfg, &name)?;
     let warnings = screen_unknown(tgt, &mut cfg, opts.validation, true)?;
     let old = w.get(&tgt.t.key(), tgt.ns_key(), &name).cloned();
-    if let Some(rv) = cfg.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+    if let Some(rv) = cfg
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
         && !rv.is_empty()
     {
         match &old {
-            Some(o) if o.pointer("/metadata/resourceVersion").and_then(Value::as_str) == Some(rv) => {}
-            Some(_) => return Err(ApiError::conflict_modified(&tgt.t.group, &tgt.t.plural, &name)),
+            Some(o)
+                if o.pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    == Some(rv) => {}
+            Some(_) => {
+                return Err(ApiError::conflict_modified(
+                    &tgt.t.group,
+                    &tgt.t.plural,
+                    &name,
+                ));
+            }
             None => return Err(ApiError::not_found(&tgt.t.group, &tgt.t.plural, &name)),
         }
     }
@@ -608,7 +823,8 @@ pub(crate) fn apply(w: &mut World, tgt: &Target, body: &[u8], opts: &WriteOpts) 
     if old.is_none() && tgt.status() {
         return Err(ApiError::not_found(&tgt.t.group, &tgt.t.plural, &name));
     }
-    let skeleton = json!({"apiVersion": tgt.api_version(), "kind": tgt.t.kind, "metadata": {"name": name}});
+    let skeleton =
+        json!({"apiVersion": tgt.api_version(), "kind": tgt.t.kind, "metadata": {"name": name}});
     let live = old.clone().unwrap_or(skeleton);
     let live_t = tracked_for(tgt, &live);
     let cfg_t = if tgt.status() {
@@ -619,55 +835,75 @@ pub(crate) fn apply(w: &mut World, tgt: &Target, body: &[u8], opts: &WriteOpts) 
     let now = now_rfc3339();
     let api_version = tgt.api_version();
     let schema = tgt.schema();
-    let mut managed = read_managed(&live);
-    if tgt.status() {
-        // Status managers are tracked with the subresource; reuse the apply machinery on them.
-        for e in &mut managed {
-            if e.subresource.as_deref() == Some("status") {
-                e.subresource = None;
-            } else {
-                e.subresource = Some("__main".into());
-            }
-        }
-    }
+    let managed = read_managed(&live);
     let applied = ssa::apply(
-        ApplyRequest { live: &live_t, managed, config: &cfg_t, manager, api_version: &api_version, force: opts.force, now: &now },
+        ApplyRequest {
+            live: &live_t,
+            managed,
+            config: &cfg_t,
+            manager,
+            api_version: &api_version,
+            force: opts.force,
+            now: &now,
+            subresource: tgt.sub.as_deref(),
+        },
         &schema,
     )
     .map_err(|c| conflict_error(tgt, &name, &c))?;
-    let mut managed = applied.managed;
+    let managed = applied.managed;
     let new = if tgt.status() {
-        for e in &mut managed {
-            e.subresource = match e.subresource.take() {
-                Some(s) if s == "__main" => None,
-                Some(s) => Some(s),
-                None => Some("status".into()),
-            };
-        }
         let mut n = live.clone();
         if let Some(m) = n.as_object_mut() {
-            m.insert("status".into(), applied.content.get("status").cloned().unwrap_or(json!({})));
+            m.insert(
+                "status".into(),
+                applied.content.get("status").cloned().unwrap_or(json!({})),
+            );
         }
         n
     } else {
         ssa::join(&applied.content, &live)
     };
-    let mut out = finish(w, tgt, &name, old.as_ref(), new, Attribution::Applied(managed), opts.dry_run)?;
+    let mut out = finish(
+        w,
+        tgt,
+        &name,
+        old.as_ref(),
+        new,
+        Attribution::Applied(managed),
+        opts.dry_run,
+    )?;
     out.warnings = warnings;
     Ok(out)
 }
 
 /// JSON merge, strategic merge and JSON patches.
-pub(crate) fn patch(w: &mut World, tgt: &Target, content_type: &str, body: &[u8], opts: &WriteOpts) -> Result<Outcome, ApiError> {
+pub(crate) fn patch(
+    w: &mut World,
+    tgt: &Target,
+    content_type: &str,
+    body: &[u8],
+    opts: &WriteOpts,
+) -> Result<Outcome, ApiError> {
     let name = require_name(tgt)?.to_string();
     if opts.force {
-        return Err(ApiError::bad_request("force: Forbidden: may not be specified for non-apply patch"));
+        return Err(ApiError::bad_request(
+            "force: Forbidden: may not be specified for non-apply patch",
+        ));
     }
     let old = w
         .get(&tgt.t.key(), tgt.ns_key(), &name)
         .cloned()
         .ok_or_else(|| ApiError::not_found(&tgt.t.group, &tgt.t.plural, &name))?;
-    let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    if !matches!(
+        content_type,
+        "application/merge-patch+json"
+            | "application/strategic-merge-patch+json"
+            | "application/json-patch+json"
+    ) {
+        return Err(ApiError::unsupported_media_type(content_type));
+    }
+    let p: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     let mut doc = old.clone();
     match content_type {
         "application/merge-patch+json" => patch::merge_patch(&mut doc, &p),
@@ -692,18 +928,182 @@ pub(crate) fn patch(w: &mut World, tgt: &Target, content_type: &str, body: &[u8]
     let new = if tgt.status() {
         let mut n = old.clone();
         if let Some(m) = n.as_object_mut() {
-            m.insert("status".into(), doc.get("status").cloned().unwrap_or(json!({})));
+            m.insert(
+                "status".into(),
+                doc.get("status").cloned().unwrap_or(json!({})),
+            );
         }
         n
     } else {
-        if let (Some(m), Some(om)) = (doc.get_mut("metadata").and_then(Value::as_object_mut), old.pointer("/metadata/managedFields")) {
+        if let (Some(m), Some(om)) = (
+            doc.get_mut("metadata").and_then(Value::as_object_mut),
+            old.pointer("/metadata/managedFields"),
+        ) {
             m.insert("managedFields".into(), om.clone());
         }
         doc
     };
-    let mut out = finish(w, tgt, &name, Some(&old), new, Attribution::Update(opts.manager().to_string()), opts.dry_run)?;
+    let mut out = finish(
+        w,
+        tgt,
+        &name,
+        Some(&old),
+        new,
+        Attribution::Update(opts.manager().to_string()),
+        opts.dry_run,
+    )?;
     out.warnings = warnings;
     Ok(out)
+}
+
+/// A change to the scale subresource.
+pub(crate) enum ScaleChange {
+    Replace(Value),
+    Patch(String, Vec<u8>),
+}
+
+fn selector_string(sel: Option<&Value>) -> String {
+    let Some(sel) = sel else { return String::new() };
+    let mut parts: Vec<String> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    for e in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let vals: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+            "In" => parts.push(format!("{key} in ({})", vals.join(","))),
+            "NotIn" => parts.push(format!("{key} notin ({})", vals.join(","))),
+            "Exists" => parts.push(key.to_string()),
+            "DoesNotExist" => parts.push(format!("!{key}")),
+            _ => {}
+        }
+    }
+    parts.join(",")
+}
+
+fn scale_of(t: &ResourceType, obj: &Value) -> Value {
+    let Some(paths) = &t.scale else {
+        return json!({});
+    };
+    let mut meta = Map::new();
+    for k in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
+        if let Some(v) = obj.pointer(&format!("/metadata/{k}")) {
+            meta.insert(k.into(), v.clone());
+        }
+    }
+    let selector = match &paths.label_selector {
+        Some(p) => obj
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        None => selector_string(obj.pointer("/spec/selector")),
+    };
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": Value::Object(meta),
+        "spec": {"replicas": obj.pointer(&paths.spec_replicas).and_then(Value::as_i64).unwrap_or(0)},
+        "status": {"replicas": obj.pointer(&paths.status_replicas).and_then(Value::as_i64).unwrap_or(0), "selector": selector},
+    })
+}
+
+pub(crate) fn scale_get(w: &World, tgt: &Target) -> Result<Value, ApiError> {
+    let obj = get(w, tgt)?;
+    Ok(scale_of(&tgt.t, &obj))
+}
+
+pub(crate) fn scale_write(
+    w: &mut World,
+    tgt: &Target,
+    change: ScaleChange,
+    opts: &WriteOpts,
+) -> Result<Outcome, ApiError> {
+    let name = require_name(tgt)?.to_string();
+    let old = w
+        .get(&tgt.t.key(), tgt.ns_key(), &name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&tgt.t.group, &tgt.t.plural, &name))?;
+    let Some(paths) = tgt.t.scale.clone() else {
+        return Err(ApiError::unknown_resource());
+    };
+    let mut scale = scale_of(&tgt.t, &old);
+    match change {
+        ScaleChange::Replace(body) => scale = body,
+        ScaleChange::Patch(ct, bytes) => match ct.as_str() {
+            "application/json-patch+json" => {
+                let p: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+                patch::json_patch(&mut scale, &p).map_err(|e| ApiError::new(422, "Invalid", e))?;
+            }
+            "application/merge-patch+json"
+            | "application/strategic-merge-patch+json"
+            | "application/apply-patch+yaml" => {
+                let p = parse_body(&bytes)?;
+                patch::merge_patch(&mut scale, &p);
+            }
+            other => return Err(ApiError::unsupported_media_type(other)),
+        },
+    }
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            "Scale",
+            "autoscaling",
+            &name,
+            &[FieldError::invalid(
+                "spec.replicas",
+                replicas.to_string(),
+                "must be greater than or equal to 0",
+            )],
+        ));
+    }
+    let mut new = old.clone();
+    if let Some(slot) = new.pointer_mut(&paths.spec_replicas) {
+        *slot = json!(replicas);
+    } else if let Some((parent, leaf)) = paths.spec_replicas.rsplit_once('/')
+        && let Some(m) = new.pointer_mut(parent).and_then(Value::as_object_mut)
+    {
+        m.insert(leaf.to_string(), json!(replicas));
+    }
+    let out = finish(
+        w,
+        tgt,
+        &name,
+        Some(&old),
+        new,
+        Attribution::Update(opts.manager().to_string()),
+        opts.dry_run,
+    )?;
+    Ok(Outcome {
+        code: out.code,
+        body: scale_of(&tgt.t, &out.body),
+        warnings: out.warnings,
+    })
 }
 
 /// Options of a DELETE.
@@ -719,16 +1119,31 @@ impl DeleteOpts {
     /// Read `DeleteOptions` from a request body (query parameters take precedence).
     pub fn merge_body(&mut self, body: &Value) {
         if self.propagation.is_none() {
-            self.propagation = body.get("propagationPolicy").and_then(Value::as_str).map(str::to_string);
-            if self.propagation.is_none() && body.get("orphanDependents").and_then(Value::as_bool) == Some(true) {
+            self.propagation = body
+                .get("propagationPolicy")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if self.propagation.is_none()
+                && body.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+            {
                 self.propagation = Some("Orphan".into());
             }
         }
-        if body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All")) {
+        if body
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v == "All"))
+        {
             self.dry_run = true;
         }
-        self.precondition_uid = body.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string);
-        self.precondition_rv = body.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string);
+        self.precondition_uid = body
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.precondition_rv = body
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
     }
 }
 
@@ -747,8 +1162,15 @@ pub(crate) fn delete(w: &mut World, tgt: &Target, opts: &DeleteOpts) -> Result<O
     let name = require_name(tgt)?.to_string();
     let t = tgt.t.clone();
     let ns = tgt.ns_key().to_string();
-    let old = w.get(&t.key(), &ns, &name).cloned().ok_or_else(|| ApiError::not_found(&t.group, &t.plural, &name))?;
-    let uid = old.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string();
+    let old = w
+        .get(&t.key(), &ns, &name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&t.group, &t.plural, &name))?;
+    let uid = old
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if let Some(u) = &opts.precondition_uid
         && *u != uid
     {
@@ -762,17 +1184,27 @@ pub(crate) fn delete(w: &mut World, tgt: &Target, opts: &DeleteOpts) -> Result<O
         ));
     }
     if let Some(rv) = &opts.precondition_rv
-        && Some(rv.as_str()) != old.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+        && Some(rv.as_str())
+            != old
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
     {
         return Err(ApiError::conflict_modified(&t.group, &t.plural, &name));
     }
-    let policy = opts.propagation.clone().unwrap_or_else(|| "Background".into());
+    let policy = opts
+        .propagation
+        .clone()
+        .unwrap_or_else(|| "Background".into());
     if !matches!(policy.as_str(), "Foreground" | "Background" | "Orphan") {
         return Err(ApiError::invalid(
             "DeleteOptions",
             "meta.k8s.io",
             "",
-            &[FieldError::not_supported("propagationPolicy", format!("{policy:?}"), &["Foreground", "Background", "Orphan"])],
+            &[FieldError::not_supported(
+                "propagationPolicy",
+                format!("{policy:?}"),
+                &["Foreground", "Background", "Orphan"],
+            )],
         ));
     }
     let req = AdmissionRequest {
@@ -797,8 +1229,18 @@ pub(crate) fn delete(w: &mut World, tgt: &Target, opts: &DeleteOpts) -> Result<O
         return Ok(Outcome::ok(200, present(old, &t, &tgt.version)));
     }
     let is_ns = t.builtin && t.kind == "Namespace";
+    if is_ns && matches!(name.as_str(), "default" | "kube-system" | "kube-public") {
+        return Err(ApiError::forbidden(format!(
+            "namespaces {name:?} is forbidden: this namespace may not be deleted"
+        ))
+        .with_details(json!({"name": name, "kind": "namespaces"})));
+    }
     let is_crd = t.builtin && t.kind == "CustomResourceDefinition";
-    let mut finalizers: Vec<Value> = old.pointer("/metadata/finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut finalizers: Vec<Value> = old
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let gc_finalizer = match policy.as_str() {
         "Foreground" => Some("foregroundDeletion"),
         "Orphan" => Some("orphan"),
@@ -851,14 +1293,30 @@ pub(crate) fn delete(w: &mut World, tgt: &Target, opts: &DeleteOpts) -> Result<O
     Ok(Outcome::ok(200, success_status(&t, &name, &uid)))
 }
 
-pub(crate) fn delete_collection(w: &mut World, tgt: &Target, list_opts: &ListOpts, opts: &DeleteOpts) -> Result<Outcome, ApiError> {
+pub(crate) fn delete_collection(
+    w: &mut World,
+    tgt: &Target,
+    list_opts: &ListOpts,
+    opts: &DeleteOpts,
+) -> Result<Outcome, ApiError> {
     let listed = list(w, tgt, list_opts)?;
     let mut deleted = Vec::new();
-    for item in listed.get("items").and_then(Value::as_array).cloned().unwrap_or_default() {
-        let Some(name) = item.pointer("/metadata/name").and_then(Value::as_str) else { continue };
+    for item in listed
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let Some(name) = item.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
         let mut one = tgt.clone();
         one.name = Some(name.to_string());
-        one.ns = item.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string).or(tgt.ns.clone());
+        one.ns = item
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or(tgt.ns.clone());
         delete(w, &one, opts)?;
         deleted.push(item);
     }
@@ -870,12 +1328,23 @@ pub(crate) fn delete_collection(w: &mut World, tgt: &Target, list_opts: &ListOpt
 
 /// Write an object's status as a controller would (an Update of the status subresource).
 /// No-op when the status is unchanged. Returns whether the object changed.
-pub(crate) fn write_status(w: &mut World, key: &str, ns: &str, name: &str, status: Value, manager: &str) -> bool {
-    let Some(old) = w.get(key, ns, name).cloned() else { return false };
+pub(crate) fn write_status(
+    w: &mut World,
+    key: &str,
+    ns: &str,
+    name: &str,
+    status: Value,
+    manager: &str,
+) -> bool {
+    let Some(old) = w.get(key, ns, name).cloned() else {
+        return false;
+    };
     if old.get("status") == Some(&status) {
         return false;
     }
-    let Some(t) = w.registry.get(key) else { return false };
+    let Some(t) = w.registry.get(key) else {
+        return false;
+    };
     let mut new = old.clone();
     if let Some(m) = new.as_object_mut() {
         m.insert("status".into(), status);
@@ -889,24 +1358,59 @@ pub(crate) fn write_status(w: &mut World, key: &str, ns: &str, name: &str, statu
     let schema = Schema::new(&t.kind, t.builtin, t.schema(&version));
     let old_t = json!({"status": old.get("status").cloned().unwrap_or(json!({}))});
     let new_t = json!({"status": new.get("status").cloned().unwrap_or(json!({}))});
-    ssa::record_update(&old_t, &new_t, &mut managed, manager, &t.api_version(&version), Some("status"), &now_rfc3339(), &schema);
+    ssa::record_update(
+        &old_t,
+        &new_t,
+        &mut managed,
+        manager,
+        &t.api_version(&version),
+        Some("status"),
+        &now_rfc3339(),
+        &schema,
+    );
     write_managed(&mut new, &managed);
     w.put(key, ns, name, new);
     true
 }
 
 /// Store an object as seeded by a test (an Update or Apply operation by `manager`).
-pub(crate) fn seed(w: &mut World, obj: Value, manager: &str, as_apply: bool) -> Result<Value, ApiError> {
-    let av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let (t, version) =
-        w.registry.by_api_version_kind(&av, &kind).ok_or_else(|| ApiError::bad_request(format!("unknown kind {kind} in {av}")))?;
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+pub(crate) fn seed(
+    w: &mut World,
+    obj: Value,
+    manager: &str,
+    as_apply: bool,
+) -> Result<Value, ApiError> {
+    let av = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let (t, version) = w
+        .registry
+        .by_api_version_kind(&av, &kind)
+        .ok_or_else(|| ApiError::bad_request(format!("unknown kind {kind} in {av}")))?;
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let tgt = Target {
         t: t.clone(),
         version,
-        ns: if t.namespaced { Some(ns.unwrap_or_else(|| "default".into())) } else { None },
+        ns: if t.namespaced {
+            Some(ns.unwrap_or_else(|| "default".into()))
+        } else {
+            None
+        },
         name: Some(name.clone()),
         sub: None,
     };

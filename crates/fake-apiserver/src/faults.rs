@@ -39,9 +39,17 @@ impl RequestMatcher {
     }
 
     pub fn matches(&self, method: &str, path: &str, query: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
-            && self.query_contains.as_deref().is_none_or(|q| query.contains(q))
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| path.contains(p))
+            && self
+                .query_contains
+                .as_deref()
+                .is_none_or(|q| query.contains(q))
     }
 }
 
@@ -71,12 +79,20 @@ pub(crate) struct Faults {
 
 impl Faults {
     pub fn new(latency: Duration, retry_after: u64) -> Self {
-        Faults { latency, retry_after, rules: Vec::new() }
+        Faults {
+            latency,
+            retry_after,
+            rules: Vec::new(),
+        }
     }
 
     pub fn add(&mut self, n: usize, action: FaultAction, matcher: RequestMatcher) {
         if n > 0 {
-            self.rules.push(FaultRule { remaining: n, action, matcher });
+            self.rules.push(FaultRule {
+                remaining: n,
+                action,
+                matcher,
+            });
         }
     }
 
@@ -86,7 +102,10 @@ impl Faults {
 
     /// Consume one use of the first rule matching this request.
     pub fn take(&mut self, method: &str, path: &str, query: &str) -> Option<FaultAction> {
-        let idx = self.rules.iter().position(|r| r.matcher.matches(method, path, query))?;
+        let idx = self
+            .rules
+            .iter()
+            .position(|r| r.matcher.matches(method, path, query))?;
         let rule = &mut self.rules[idx];
         rule.remaining -= 1;
         let action = rule.action;
@@ -122,7 +141,10 @@ pub struct RequestRecord {
 impl RequestRecord {
     /// Value of one query parameter (percent-decoded).
     pub fn query_param(&self, key: &str) -> Option<String> {
-        query_pairs(self.query.as_deref().unwrap_or("")).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        query_pairs(self.query.as_deref().unwrap_or(""))
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -181,7 +203,11 @@ mod tests {
     #[test]
     fn rules_consume() {
         let mut f = Faults::new(Duration::ZERO, 1);
-        f.add(2, FaultAction::Fail(500), RequestMatcher::any().method("patch"));
+        f.add(
+            2,
+            FaultAction::Fail(500),
+            RequestMatcher::any().method("patch"),
+        );
         assert_eq!(f.take("GET", "/api", ""), None);
         assert_eq!(f.take("PATCH", "/x", ""), Some(FaultAction::Fail(500)));
         assert_eq!(f.take("PATCH", "/x", ""), Some(FaultAction::Fail(500)));

@@ -14,7 +14,9 @@ pub(crate) type FieldSet = BTreeSet<FieldPath>;
 /// Whether `set` holds `path` or any path below it.
 pub(crate) fn owns_at_or_below(set: &FieldSet, path: &[String]) -> bool {
     let start: FieldPath = path.to_vec();
-    set.range(start..).next().is_some_and(|p| p.starts_with(path))
+    set.range(start..)
+        .next()
+        .is_some_and(|p| p.starts_with(path))
 }
 
 /// FieldsV1 JSON for a set.
@@ -139,7 +141,9 @@ pub(crate) struct ManagedEntry {
 
 impl ManagedEntry {
     pub fn same_slot(&self, manager: &str, operation: &str, subresource: Option<&str>) -> bool {
-        self.manager == manager && self.operation == operation && self.subresource.as_deref() == subresource
+        self.manager == manager
+            && self.operation == operation
+            && self.subresource.as_deref() == subresource
     }
 
     pub fn to_json(&self) -> Value {
@@ -179,8 +183,14 @@ pub(crate) fn read_managed(obj: &Value) -> Vec<ManagedEntry> {
 
 /// Write entries to `metadata.managedFields` (dropping empty ones; removing the key if none).
 pub(crate) fn write_managed(obj: &mut Value, entries: &[ManagedEntry]) {
-    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else { return };
-    let list: Vec<Value> = entries.iter().filter(|e| !e.fields.is_empty()).map(ManagedEntry::to_json).collect();
+    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let list: Vec<Value> = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty())
+        .map(ManagedEntry::to_json)
+        .collect();
     if list.is_empty() {
         meta.remove("managedFields");
     } else {
@@ -201,7 +211,12 @@ mod tests {
         let mut set = FieldSet::new();
         set.insert(p(&["f:spec", "f:replicas"]));
         set.insert(p(&["f:spec", "f:containers", "k:{\"name\":\"app\"}"]));
-        set.insert(p(&["f:spec", "f:containers", "k:{\"name\":\"app\"}", "f:image"]));
+        set.insert(p(&[
+            "f:spec",
+            "f:containers",
+            "k:{\"name\":\"app\"}",
+            "f:image",
+        ]));
         let v = fields_v1(&set);
         assert_eq!(
             v,
@@ -213,7 +228,12 @@ mod tests {
     #[test]
     fn display() {
         assert_eq!(
-            display_path(&p(&["f:spec", "f:containers", "k:{\"name\":\"app\"}", "f:image"])),
+            display_path(&p(&[
+                "f:spec",
+                "f:containers",
+                "k:{\"name\":\"app\"}",
+                "f:image"
+            ])),
             ".spec.containers[name=\"app\"].image"
         );
     }

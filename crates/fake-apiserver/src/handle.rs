@@ -84,7 +84,11 @@ pub struct ApiFailure {
 
 impl From<ApiError> for ApiFailure {
     fn from(e: ApiError) -> Self {
-        ApiFailure { code: e.code, reason: e.reason.to_string(), message: e.message }
+        ApiFailure {
+            code: e.code,
+            reason: e.reason.to_string(),
+            message: e.message,
+        }
     }
 }
 
@@ -121,9 +125,16 @@ fn build_app(config: &Config, addr: SocketAddr) -> Arc<App> {
 impl FakeApiServer {
     /// Start on a dedicated thread with its own tokio runtime (usable from sync tests).
     pub fn start(config: Config) -> Result<Handle, StartError> {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", config.port))
-            .map_err(|source| StartError::Bind { port: config.port, source })?;
-        std_listener.set_nonblocking(true).map_err(StartError::Runtime)?;
+        let std_listener =
+            std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(|source| {
+                StartError::Bind {
+                    port: config.port,
+                    source,
+                }
+            })?;
+        std_listener
+            .set_nonblocking(true)
+            .map_err(StartError::Runtime)?;
         let addr = std_listener.local_addr().map_err(StartError::Runtime)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -145,19 +156,34 @@ impl FakeApiServer {
                 rt.shutdown_timeout(Duration::from_millis(100));
             })
             .map_err(StartError::Runtime)?;
-        Ok(Handle { app, addr, token: config.token, shutdown: tx, thread: Some(thread) })
+        Ok(Handle {
+            app,
+            addr,
+            token: config.token,
+            shutdown: tx,
+            thread: Some(thread),
+        })
     }
 
     /// Start on the current tokio runtime.
     pub async fn start_async(config: Config) -> Result<Handle, StartError> {
         let listener = TcpListener::bind(("127.0.0.1", config.port))
             .await
-            .map_err(|source| StartError::Bind { port: config.port, source })?;
+            .map_err(|source| StartError::Bind {
+                port: config.port,
+                source,
+            })?;
         let addr = listener.local_addr().map_err(StartError::Runtime)?;
         let app = build_app(&config, addr);
         let (tx, rx) = watch::channel(false);
         tokio::spawn(serve(app.clone(), listener, rx));
-        Ok(Handle { app, addr, token: config.token, shutdown: tx, thread: None })
+        Ok(Handle {
+            app,
+            addr,
+            token: config.token,
+            shutdown: tx,
+            thread: None,
+        })
     }
 }
 
@@ -172,11 +198,17 @@ pub struct Handle {
 
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handle").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
-fn lookup(w: &World, api_version: &str, kind: &str) -> Option<(Arc<crate::registry::ResourceType>, String)> {
+fn lookup(
+    w: &World,
+    api_version: &str,
+    kind: &str,
+) -> Option<(Arc<crate::registry::ResourceType>, String)> {
     w.registry.by_api_version_kind(api_version, kind)
 }
 
@@ -272,42 +304,83 @@ impl Handle {
     }
 
     /// A stored object (`namespace` is ignored for cluster-scoped kinds).
-    pub fn get(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let w = self.app.world();
         let (t, _) = lookup(&w, api_version, kind)?;
-        let ns = if t.namespaced { namespace.unwrap_or("default") } else { "" };
+        let ns = if t.namespaced {
+            namespace.unwrap_or("default")
+        } else {
+            ""
+        };
         w.get(&t.key(), ns, name).cloned()
     }
 
     /// Stored objects of a kind, in one namespace or all.
     pub fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
         let w = self.app.world();
-        let Some((t, _)) = lookup(&w, api_version, kind) else { return Vec::new() };
+        let Some((t, _)) = lookup(&w, api_version, kind) else {
+            return Vec::new();
+        };
         let ns = if t.namespaced { namespace } else { None };
         w.list(&t.key(), ns).into_iter().cloned().collect()
     }
 
     /// Remove an object at once (no finalizers, no admission). Returns whether it existed.
-    pub fn remove(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+    pub fn remove(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
         let mut w = self.app.world();
-        let Some((t, _)) = lookup(&w, api_version, kind) else { return false };
-        let ns = if t.namespaced { namespace.unwrap_or("default") } else { "" };
+        let Some((t, _)) = lookup(&w, api_version, kind) else {
+            return false;
+        };
+        let ns = if t.namespaced {
+            namespace.unwrap_or("default")
+        } else {
+            ""
+        };
         w.remove(&t.key(), ns, name).is_some()
     }
 
     /// Replace an object's status as a controller would (manager `fake-apiserver-test`).
-    pub fn set_status(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, status: Value) -> Result<Value, ApiFailure> {
+    pub fn set_status(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        status: Value,
+    ) -> Result<Value, ApiFailure> {
         let mut w = self.app.world();
-        let (t, _) = lookup(&w, api_version, kind)
-            .ok_or_else(|| ApiFailure { code: 404, reason: "NotFound".into(), message: format!("unknown kind {kind} in {api_version}") })?;
-        let ns = if t.namespaced { namespace.unwrap_or("default") } else { "" };
+        let (t, _) = lookup(&w, api_version, kind).ok_or_else(|| ApiFailure {
+            code: 404,
+            reason: "NotFound".into(),
+            message: format!("unknown kind {kind} in {api_version}"),
+        })?;
+        let ns = if t.namespaced {
+            namespace.unwrap_or("default")
+        } else {
+            ""
+        };
         if w.get(&t.key(), ns, name).is_none() {
             return Err(ApiError::not_found(&t.group, &t.plural, name).into());
         }
         engine::write_status(&mut w, &t.key(), ns, name, status, "fake-apiserver-test");
         // Controllers would overwrite a hand-set status; stop reconciling this object.
-        w.rollouts.remove(&(t.key(), ns.to_string(), name.to_string()));
-        w.get(&t.key(), ns, name).cloned().ok_or_else(|| ApiError::not_found(&t.group, &t.plural, name).into())
+        w.rollouts
+            .remove(&(t.key(), ns.to_string(), name.to_string()));
+        w.get(&t.key(), ns, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&t.group, &t.plural, name).into())
     }
 
     /// Whether a kind is currently served (e.g. after a CRD is established).

@@ -14,6 +14,7 @@ mod fields;
 mod handle;
 mod meta;
 mod patch;
+mod protobuf;
 mod registry;
 mod schema;
 mod selector;
@@ -24,7 +25,9 @@ mod table;
 mod validation;
 mod world;
 
-pub use admission::{AdmissionRequest, AdmissionRule, DEFAULT_WEBHOOK, Denial, Operation, REJECT_KEY};
+pub use admission::{
+    AdmissionRequest, AdmissionRule, DEFAULT_WEBHOOK, Denial, Operation, REJECT_KEY,
+};
 pub use controllers::{FAIL_ANNOTATION, STUCK_ANNOTATION};
 pub use faults::{RequestMatcher, RequestRecord};
 pub use handle::{ApiFailure, Config, FakeApiServer, Handle, StartError};

@@ -16,7 +16,11 @@ struct Args {
 }
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut args = Args { config: Config::default(), kubeconfig: None, context: "fake".into() };
+    let mut args = Args {
+        config: Config::default(),
+        kubeconfig: None,
+        context: "fake".into(),
+    };
     while let Some(flag) = it.next() {
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -29,9 +33,17 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             Some(v) => v,
             None => it.next().ok_or_else(|| format!("{name} needs a value"))?,
         };
-        let ms = |v: &str| v.parse::<u64>().map(Duration::from_millis).map_err(|_| format!("{name}: not a number: {v:?}"));
+        let ms = |v: &str| {
+            v.parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("{name}: not a number: {v:?}"))
+        };
         match name.as_str() {
-            "--port" => args.config.port = value.parse().map_err(|_| format!("--port: not a port: {value:?}"))?,
+            "--port" => {
+                args.config.port = value
+                    .parse()
+                    .map_err(|_| format!("--port: not a port: {value:?}"))?
+            }
             "--latency-ms" => args.config.latency = ms(&value)?,
             "--workload-delay-ms" => args.config.workload_delay = ms(&value)?,
             "--crd-delay-ms" => args.config.crd_establish_delay = ms(&value)?,
@@ -52,7 +64,11 @@ fn main() -> ExitCode {
                 eprintln!("fake-apiserver: {msg}");
             }
             eprintln!("{USAGE}");
-            return if msg.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if msg.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     let handle = match FakeApiServer::start(args.config) {

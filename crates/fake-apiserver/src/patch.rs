@@ -29,12 +29,21 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// Strategic merge patch, using the same list semantics as server-side apply.
-pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, schema: &Schema) -> Result<(), String> {
+pub(crate) fn strategic_merge(
+    target: &mut Value,
+    patch: &Value,
+    schema: &Schema,
+) -> Result<(), String> {
     let mut names = Vec::new();
     smp(target, patch, &mut names, schema)
 }
 
-fn smp<'v>(target: &mut Value, patch: &'v Value, names: &mut Vec<&'v str>, schema: &Schema) -> Result<(), String> {
+fn smp<'v>(
+    target: &mut Value,
+    patch: &'v Value,
+    names: &mut Vec<&'v str>,
+    schema: &Schema,
+) -> Result<(), String> {
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return Ok(());
@@ -48,7 +57,9 @@ fn smp<'v>(target: &mut Value, patch: &'v Value, names: &mut Vec<&'v str>, schem
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    let Some(t) = target.as_object_mut() else { return Ok(()) };
+    let Some(t) = target.as_object_mut() else {
+        return Ok(());
+    };
     if let Some(Value::Array(keep)) = p.get("$retainKeys") {
         let keep: Vec<&str> = keep.iter().filter_map(Value::as_str).collect();
         t.retain(|k, _| keep.contains(&k.as_str()));
@@ -122,7 +133,9 @@ fn merge_keyed<'v>(
                 list.clear();
                 continue;
             }
-            return Err(format!("map: {item} does not contain declared merge key: {key}"));
+            return Err(format!(
+                "map: {item} does not contain declared merge key: {key}"
+            ));
         };
         let pos = list.iter().position(|x| x.get(key) == Some(kv));
         match (directive, pos) {
@@ -149,7 +162,9 @@ fn split_pointer(path: &str) -> Result<Vec<String>, String> {
     if path.is_empty() {
         return Ok(Vec::new());
     }
-    let rest = path.strip_prefix('/').ok_or_else(|| format!("invalid JSON pointer {path:?}"))?;
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| format!("invalid JSON pointer {path:?}"))?;
     Ok(rest.split('/').map(unescape).collect())
 }
 
@@ -157,10 +172,15 @@ fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value, 
     let mut node = doc;
     for t in toks {
         node = match node {
-            Value::Object(m) => m.get_mut(t).ok_or_else(|| format!("doc is missing path: {t:?}"))?,
+            Value::Object(m) => m
+                .get_mut(t)
+                .ok_or_else(|| format!("doc is missing path: {t:?}"))?,
             Value::Array(a) => {
-                let i: usize = t.parse().map_err(|_| format!("invalid array index {t:?}"))?;
-                a.get_mut(i).ok_or_else(|| format!("array index {i} out of bounds"))?
+                let i: usize = t
+                    .parse()
+                    .map_err(|_| format!("invalid array index {t:?}"))?;
+                a.get_mut(i)
+                    .ok_or_else(|| format!("array index {i} out of bounds"))?
             }
             _ => return Err(format!("doc is missing path: {t:?}")),
         };
@@ -170,11 +190,17 @@ fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value, 
 
 fn remove_at(doc: &mut Value, path: &str) -> Result<Value, String> {
     let toks = split_pointer(path)?;
-    let (last, parents) = toks.split_last().ok_or("cannot remove the whole document")?;
+    let (last, parents) = toks
+        .split_last()
+        .ok_or("cannot remove the whole document")?;
     match parent_mut(doc, parents)? {
-        Value::Object(m) => m.shift_remove(last).ok_or_else(|| format!("unable to remove nonexistent key: {last}")),
+        Value::Object(m) => m
+            .shift_remove(last)
+            .ok_or_else(|| format!("unable to remove nonexistent key: {last}")),
         Value::Array(a) => {
-            let i: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index {last:?}"))?;
             if i >= a.len() {
                 return Err(format!("array index {i} out of bounds"));
             }
@@ -193,7 +219,9 @@ fn add_at(doc: &mut Value, path: &str, value: Value, replace: bool) -> Result<()
     match parent_mut(doc, parents)? {
         Value::Object(m) => {
             if replace && !m.contains_key(last) {
-                return Err(format!("replace operation does not apply: doc is missing key: {path}"));
+                return Err(format!(
+                    "replace operation does not apply: doc is missing key: {path}"
+                ));
             }
             m.insert(last.clone(), value);
             Ok(())
@@ -203,9 +231,13 @@ fn add_at(doc: &mut Value, path: &str, value: Value, replace: bool) -> Result<()
                 a.push(value);
                 return Ok(());
             }
-            let i: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index {last:?}"))?;
             if replace {
-                let slot = a.get_mut(i).ok_or_else(|| format!("array index {i} out of bounds"))?;
+                let slot = a
+                    .get_mut(i)
+                    .ok_or_else(|| format!("array index {i} out of bounds"))?;
                 *slot = value;
             } else {
                 if i > a.len() {
@@ -221,12 +253,28 @@ fn add_at(doc: &mut Value, path: &str, value: Value, replace: bool) -> Result<()
 
 /// RFC 6902 JSON patch.
 pub(crate) fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
-    let ops = ops.as_array().ok_or("json patch must be an array of operations")?;
+    let ops = ops
+        .as_array()
+        .ok_or("json patch must be an array of operations")?;
     for op in ops {
-        let kind = op.get("op").and_then(Value::as_str).ok_or("json patch operation is missing \"op\"")?;
-        let path = op.get("path").and_then(Value::as_str).ok_or("json patch operation is missing \"path\"")?;
-        let value = || op.get("value").cloned().ok_or_else(|| format!("{kind} operation is missing \"value\""));
-        let from = || op.get("from").and_then(Value::as_str).ok_or_else(|| format!("{kind} operation is missing \"from\""));
+        let kind = op
+            .get("op")
+            .and_then(Value::as_str)
+            .ok_or("json patch operation is missing \"op\"")?;
+        let path = op
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or("json patch operation is missing \"path\"")?;
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| format!("{kind} operation is missing \"value\""))
+        };
+        let from = || {
+            op.get("from")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{kind} operation is missing \"from\""))
+        };
         match kind {
             "add" => add_at(doc, path, value()?, false)?,
             "replace" => add_at(doc, path, value()?, true)?,
@@ -264,7 +312,10 @@ mod tests {
     #[test]
     fn merge_patch_removes_nulls() {
         let mut d = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
-        merge_patch(&mut d, &json!({"metadata": {"labels": {"a": null, "c": "3"}}}));
+        merge_patch(
+            &mut d,
+            &json!({"metadata": {"labels": {"a": null, "c": "3"}}}),
+        );
         assert_eq!(d, json!({"metadata": {"labels": {"b": "2", "c": "3"}}}));
     }
 
@@ -276,7 +327,10 @@ mod tests {
             "$setElementOrder/containers": [{"name": "a"}, {"name": "b"}],
             "containers": [{"name": "b", "image": "z"}, {"name": "a", "$patch": "delete"}]}}}});
         strategic_merge(&mut d, &p, &s).unwrap();
-        assert_eq!(d, json!({"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "z"}]}}}}));
+        assert_eq!(
+            d,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "z"}]}}}})
+        );
     }
 
     #[test]

@@ -27,6 +27,27 @@ pub(crate) struct ResourceType {
     pub crd: Option<String>,
     /// openAPIV3Schema per version (custom resources only).
     pub schemas: BTreeMap<String, Value>,
+    /// The scale subresource, when served.
+    pub scale: Option<ScalePaths>,
+    /// `additionalPrinterColumns` per version (custom resources only).
+    pub printer_columns: BTreeMap<String, Vec<Value>>,
+}
+
+/// JSON pointers of a scale subresource (`/spec/replicas`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScalePaths {
+    pub spec_replicas: String,
+    pub status_replicas: String,
+    pub label_selector: Option<String>,
+}
+
+impl ScalePaths {
+    /// Convert `.spec.replicas` (CRD notation) to a JSON pointer.
+    pub fn pointer(path: &str) -> String {
+        path.trim_start_matches('.')
+            .split('.')
+            .fold(String::new(), |acc, seg| format!("{acc}/{seg}"))
+    }
 }
 
 impl ResourceType {
@@ -36,7 +57,11 @@ impl ResourceType {
     }
 
     pub fn api_version(&self, version: &str) -> String {
-        if self.group.is_empty() { version.to_string() } else { format!("{}/{}", self.group, version) }
+        if self.group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{}/{}", self.group, version)
+        }
     }
 
     pub fn preferred_version(&self) -> &str {
@@ -52,41 +77,45 @@ impl ResourceType {
     }
 }
 
-struct Builtin {
-    group: &'static str,
-    version: &'static str,
-    kind: &'static str,
-    plural: &'static str,
-    namespaced: bool,
-    short: &'static [&'static str],
-    all: bool,
-    status: bool,
-    generation: bool,
-}
+/// group, version, kind, plural, namespaced, short names, in "all", status subresource, generation
+type BuiltinRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+    bool,
+    bool,
+    bool,
+);
 
-const BUILTINS: &[Builtin] = &[
-    Builtin { group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false, short: &["ns"], all: false, status: true, generation: false },
-    Builtin { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true, short: &["cm"], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", kind: "Service", plural: "services", namespaced: true, short: &["svc"], all: true, status: true, generation: false },
-    Builtin { group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true, short: &["sa"], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true, short: &["pvc"], all: false, status: true, generation: false },
-    Builtin { group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true, short: &["po"], all: true, status: true, generation: false },
-    Builtin { group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true, short: &["deploy"], all: true, status: true, generation: true },
-    Builtin { group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true, short: &["sts"], all: true, status: true, generation: true },
-    Builtin { group: "apps", version: "v1", kind: "DaemonSet", plural: "daemonsets", namespaced: true, short: &["ds"], all: true, status: true, generation: true },
-    Builtin { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true, short: &[], all: true, status: true, generation: true },
-    Builtin { group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", namespaced: true, short: &["cj"], all: true, status: true, generation: true },
-    Builtin { group: "networking.k8s.io", version: "v1", kind: "Ingress", plural: "ingresses", namespaced: true, short: &["ing"], all: false, status: true, generation: true },
-    Builtin { group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true, short: &["netpol"], all: false, status: false, generation: true },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true, short: &["pdb"], all: false, status: true, generation: true },
-    Builtin { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true, short: &["hpa"], all: true, status: true, generation: false },
-    Builtin { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false, short: &["crd", "crds"], all: false, status: true, generation: true },
-    Builtin { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true, short: &[], all: false, status: false, generation: false },
+#[rustfmt::skip]
+const BUILTINS: &[BuiltinRow] = &[
+    ("", "v1", "Namespace", "namespaces", false, &["ns"], false, true, false),
+    ("", "v1", "ConfigMap", "configmaps", true, &["cm"], false, false, false),
+    ("", "v1", "Secret", "secrets", true, &[], false, false, false),
+    ("", "v1", "Service", "services", true, &["svc"], true, true, false),
+    ("", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], false, false, false),
+    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["pvc"], false, true, false),
+    ("", "v1", "Pod", "pods", true, &["po"], true, true, false),
+    ("", "v1", "Event", "events", true, &["ev"], false, false, false),
+    ("apps", "v1", "Deployment", "deployments", true, &["deploy"], true, true, true),
+    ("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"], true, true, true),
+    ("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"], true, true, true),
+    ("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"], true, true, true),
+    ("batch", "v1", "Job", "jobs", true, &[], true, true, true),
+    ("batch", "v1", "CronJob", "cronjobs", true, &["cj"], true, true, true),
+    ("networking.k8s.io", "v1", "Ingress", "ingresses", true, &["ing"], false, true, true),
+    ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, &["netpol"], false, false, true),
+    ("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[], false, false, false),
+    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, &[], false, false, false),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[], false, false, false),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, &[], false, false, false),
+    ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["pdb"], false, true, true),
+    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], true, true, false),
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], false, true, true),
+    ("coordination.k8s.io", "v1", "Lease", "leases", true, &[], false, false, false),
 ];
 
 /// All served resource types, indexed for the lookups requests need.
@@ -103,25 +132,34 @@ pub(crate) struct Registry {
 impl Registry {
     pub fn with_builtins() -> Self {
         let mut r = Registry::default();
-        for b in BUILTINS {
-            let mut categories = Vec::new();
-            if b.all {
-                categories.push("all".to_string());
-            }
+        for &(group, version, kind, plural, namespaced, short, all, status, generation) in BUILTINS
+        {
             r.insert(ResourceType {
-                group: b.group.into(),
-                versions: vec![b.version.into()],
-                kind: b.kind.into(),
-                plural: b.plural.into(),
-                singular: b.kind.to_lowercase(),
-                namespaced: b.namespaced,
-                short_names: b.short.iter().map(|s| s.to_string()).collect(),
-                categories,
-                has_status: b.status,
-                tracks_generation: b.generation,
+                group: group.into(),
+                versions: vec![version.into()],
+                kind: kind.into(),
+                plural: plural.into(),
+                singular: kind.to_lowercase(),
+                namespaced,
+                short_names: short.iter().map(|s| s.to_string()).collect(),
+                categories: if all {
+                    vec!["all".to_string()]
+                } else {
+                    Vec::new()
+                },
+                has_status: status,
+                tracks_generation: generation,
                 builtin: true,
                 crd: None,
                 schemas: BTreeMap::new(),
+                printer_columns: BTreeMap::new(),
+                scale: matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet").then(|| {
+                    ScalePaths {
+                        spec_replicas: "/spec/replicas".into(),
+                        status_replicas: "/status/replicas".into(),
+                        label_selector: None,
+                    }
+                }),
             });
         }
         r
@@ -129,7 +167,8 @@ impl Registry {
 
     pub fn insert(&mut self, t: ResourceType) {
         let key = t.key();
-        self.by_kind.insert((t.group.clone(), t.kind.clone()), key.clone());
+        self.by_kind
+            .insert((t.group.clone(), t.kind.clone()), key.clone());
         if !self.by_key.contains_key(&key) {
             self.order.push(key.clone());
         }
@@ -161,7 +200,11 @@ impl Registry {
     }
 
     /// Resolve an `apiVersion` + `kind` pair (as found in an object).
-    pub fn by_api_version_kind(&self, api_version: &str, kind: &str) -> Option<(Arc<ResourceType>, String)> {
+    pub fn by_api_version_kind(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<(Arc<ResourceType>, String)> {
         let (group, version) = split_api_version(api_version);
         let t = self.by_kind(group, kind)?;
         t.serves(version).then(|| (t, version.to_string()))
@@ -194,7 +237,10 @@ impl Registry {
 
     /// Types served at one group-version.
     pub fn in_group_version(&self, group: &str, version: &str) -> Vec<Arc<ResourceType>> {
-        self.types().filter(|t| t.group == group && t.serves(version)).cloned().collect()
+        self.types()
+            .filter(|t| t.group == group && t.serves(version))
+            .cloned()
+            .collect()
     }
 }
 

@@ -29,7 +29,8 @@ fn keys(names: &[&str], tcp_protocol: bool) -> ListType {
         names
             .iter()
             .map(|n| {
-                let default = (tcp_protocol && *n == "protocol").then(|| Value::String("TCP".into()));
+                let default =
+                    (tcp_protocol && *n == "protocol").then(|| Value::String("TCP".into()));
                 (n.to_string(), default)
             })
             .collect(),
@@ -70,7 +71,11 @@ impl<'a> Schema<'a> {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    if ks.is_empty() { ListType::Atomic } else { ListType::Map(ks) }
+                    if ks.is_empty() {
+                        ListType::Atomic
+                    } else {
+                        ListType::Map(ks)
+                    }
                 }
                 Some("set") => ListType::Set,
                 _ => ListType::Atomic,
@@ -80,7 +85,11 @@ impl<'a> Schema<'a> {
     }
 
     fn builtin_list_type(&self, names: &[&str], last: &str) -> ListType {
-        let parent = if names.len() >= 2 { names[names.len() - 2] } else { "" };
+        let parent = if names.len() >= 2 {
+            names[names.len() - 2]
+        } else {
+            ""
+        };
         match last {
             "finalizers" if names.len() == 2 && parent == "metadata" => ListType::Set,
             "ownerReferences" if parent == "metadata" => keys(&["uid"], false),
@@ -91,10 +100,16 @@ impl<'a> Schema<'a> {
             "volumeMounts" if self.builtin => keys(&["mountPath"], false),
             "volumeDevices" if self.builtin => keys(&["devicePath"], false),
             "hostAliases" if self.builtin => keys(&["ip"], false),
-            "topologySpreadConstraints" if self.builtin => keys(&["topologyKey", "whenUnsatisfiable"], false),
+            "topologySpreadConstraints" if self.builtin => {
+                keys(&["topologyKey", "whenUnsatisfiable"], false)
+            }
             "conditions" if self.builtin => keys(&["type"], false),
-            "ports" if self.builtin && CONTAINER_LISTS.contains(&parent) => keys(&["containerPort", "protocol"], true),
-            "ports" if self.builtin && self.kind == "Service" && names == ["spec", "ports"] => keys(&["port", "protocol"], true),
+            "ports" if self.builtin && CONTAINER_LISTS.contains(&parent) => {
+                keys(&["containerPort", "protocol"], true)
+            }
+            "ports" if self.builtin && self.kind == "Service" && names == ["spec", "ports"] => {
+                keys(&["port", "protocol"], true)
+            }
             _ => ListType::Atomic,
         }
     }
@@ -106,12 +121,18 @@ impl<'a> Schema<'a> {
             return false;
         }
         if self.builtin {
-            return matches!(last, "selector" | "podSelector" | "namespaceSelector" | "nodeSelector" | "labelSelector");
+            return matches!(
+                last,
+                "selector" | "podSelector" | "namespaceSelector" | "nodeSelector" | "labelSelector"
+            );
         }
         match self.crd_node(names) {
             Some(node) => {
                 node.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic")
-                    || node.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true)
+                    || node
+                        .get("x-kubernetes-int-or-string")
+                        .and_then(Value::as_bool)
+                        == Some(true)
             }
             None => false,
         }

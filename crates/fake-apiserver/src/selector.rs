@@ -52,11 +52,14 @@ fn split_top(s: &str) -> Vec<String> {
 fn valid_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 253 + 1 + 63
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn valid_value(v: &str) -> bool {
-    v.len() <= 63 && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    v.len() <= 63
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn parse_set(rest: &str) -> Result<Vec<String>, String> {
@@ -65,7 +68,11 @@ fn parse_set(rest: &str) -> Result<Vec<String>, String> {
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| format!("found '{rest}', expected: '('"))?;
-    let vals: Vec<String> = inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+    let vals: Vec<String> = inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
     for v in &vals {
         if !valid_value(v) {
             return Err(format!("invalid label value: {v:?}"));
@@ -83,30 +90,58 @@ impl Selector {
         for part in split_top(s) {
             let part = part.trim();
             if part.is_empty() {
-                return Err(format!("unable to parse requirement: found '', expected: identifier (in {s:?})"));
+                return Err(format!(
+                    "unable to parse requirement: found '', expected: identifier (in {s:?})"
+                ));
             }
             let req = if let Some(k) = part.strip_prefix('!') {
-                Requirement { key: k.trim().to_string(), op: Op::NotExists }
+                Requirement {
+                    key: k.trim().to_string(),
+                    op: Op::NotExists,
+                }
             } else if let Some((k, v)) = part.split_once("!=") {
-                Requirement { key: k.trim().into(), op: Op::NotEq(v.trim().into()) }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::NotEq(v.trim().into()),
+                }
             } else if let Some((k, v)) = part.split_once("==") {
-                Requirement { key: k.trim().into(), op: Op::Eq(v.trim().into()) }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::Eq(v.trim().into()),
+                }
             } else if let Some((k, v)) = part.split_once('=') {
-                Requirement { key: k.trim().into(), op: Op::Eq(v.trim().into()) }
+                Requirement {
+                    key: k.trim().into(),
+                    op: Op::Eq(v.trim().into()),
+                }
             } else if let Some(idx) = part.find(" notin ") {
-                Requirement { key: part[..idx].trim().into(), op: Op::NotIn(parse_set(&part[idx + 7..])?) }
+                Requirement {
+                    key: part[..idx].trim().into(),
+                    op: Op::NotIn(parse_set(&part[idx + 7..])?),
+                }
             } else if let Some(idx) = part.find(" in ") {
-                Requirement { key: part[..idx].trim().into(), op: Op::In(parse_set(&part[idx + 4..])?) }
+                Requirement {
+                    key: part[..idx].trim().into(),
+                    op: Op::In(parse_set(&part[idx + 4..])?),
+                }
             } else {
-                Requirement { key: part.to_string(), op: Op::Exists }
+                Requirement {
+                    key: part.to_string(),
+                    op: Op::Exists,
+                }
             };
             if !valid_key(&req.key) {
-                return Err(format!("unable to parse requirement: invalid label key {:?}", req.key));
+                return Err(format!(
+                    "unable to parse requirement: invalid label key {:?}",
+                    req.key
+                ));
             }
             if let Op::Eq(v) | Op::NotEq(v) = &req.op
                 && !valid_value(v)
             {
-                return Err(format!("unable to parse requirement: invalid label value: {v:?}"));
+                return Err(format!(
+                    "unable to parse requirement: invalid label value: {v:?}"
+                ));
             }
             reqs.push(req);
         }
@@ -128,7 +163,8 @@ impl Selector {
     }
 }
 
-/// A field selector over `metadata.name` / `metadata.namespace` (=, ==, !=).
+/// A field selector (`metadata.name=x,involvedObject.uid!=y`): `=`, `==`, `!=` on any dotted
+/// path; values are compared as strings (a missing field is the empty string).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldSelector {
     reqs: Vec<(String, bool, String)>,
@@ -145,10 +181,12 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(format!("invalid selector: '{s}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                ));
             };
             let k = k.trim();
-            if !matches!(k, "metadata.name" | "metadata.namespace") {
+            if k.is_empty() || k.starts_with('.') || k.ends_with('.') {
                 return Err(format!("field label not supported: {k}"));
             }
             reqs.push((k.to_string(), eq, v.trim().to_string()));
@@ -158,9 +196,13 @@ impl FieldSelector {
 
     pub fn matches(&self, obj: &Value) -> bool {
         self.reqs.iter().all(|(k, eq, v)| {
-            let ptr = if k == "metadata.name" { "/metadata/name" } else { "/metadata/namespace" };
-            let actual = obj.pointer(ptr).and_then(Value::as_str).unwrap_or("");
-            (actual == v) == *eq
+            let ptr: String = k.split('.').map(|seg| format!("/{seg}")).collect();
+            let actual = match obj.pointer(&ptr) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (actual == *v) == *eq
         })
     }
 }
@@ -186,7 +228,11 @@ mod tests {
             ("app in (a, b),tier", false),
             ("", true),
         ] {
-            assert_eq!(Selector::parse(sel).map(|s| s.matches(&o)), Ok(want), "{sel}");
+            assert_eq!(
+                Selector::parse(sel).map(|s| s.matches(&o)),
+                Ok(want),
+                "{sel}"
+            );
         }
         assert!(Selector::parse("app in web").is_err());
         assert!(Selector::parse("a b=c").is_err());

@@ -123,8 +123,11 @@ fn is_empty_container(v: &Value) -> bool {
     }
 }
 
-fn list_keys<'a>(items: &'a [Value], keys: &[(String, Option<Value>)]) -> Option<Vec<String>> {
-    items.iter().map(|i| item_key_element(i, keys)).collect::<Option<Vec<String>>>()
+fn list_keys(items: &[Value], keys: &[(String, Option<Value>)]) -> Option<Vec<String>> {
+    items
+        .iter()
+        .map(|i| item_key_element(i, keys))
+        .collect::<Option<Vec<String>>>()
 }
 
 /// The field set of an applied configuration (tracked content).
@@ -152,7 +155,11 @@ fn walk_set<'v>(
                 out.insert(path.clone());
                 return;
             }
-            if m.is_empty() || (mark_maps && path.len() >= 2 && !path.last().is_some_and(|e| e.starts_with("k:"))) {
+            if m.is_empty()
+                || (mark_maps
+                    && path.len() >= 2
+                    && !path.last().is_some_and(|e| e.starts_with("k:")))
+            {
                 if !path.is_empty() {
                     out.insert(path.clone());
                 }
@@ -215,9 +222,16 @@ pub(crate) fn merge(live: &Value, cfg: &Value, schema: &Schema) -> Value {
     merge_rec(Some(live), cfg, &mut names, schema)
 }
 
-fn merge_rec<'v>(live: Option<&'v Value>, cfg: &'v Value, names: &mut Vec<&'v str>, schema: &Schema) -> Value {
+fn merge_rec<'v>(
+    live: Option<&'v Value>,
+    cfg: &'v Value,
+    names: &mut Vec<&'v str>,
+    schema: &Schema,
+) -> Value {
     match (live, cfg) {
-        (Some(Value::Object(l)), Value::Object(c)) if names.is_empty() || !schema.map_atomic(names) => {
+        (Some(Value::Object(l)), Value::Object(c))
+            if names.is_empty() || !schema.map_atomic(names) =>
+        {
             let mut out = l.clone();
             for (k, cv) in c {
                 if cv.is_null() {
@@ -270,7 +284,12 @@ fn merge_rec<'v>(live: Option<&'v Value>, cfg: &'v Value, names: &mut Vec<&'v st
     }
 }
 
-fn merge_item<'v>(litem: &'v Value, citem: &'v Value, names: &mut Vec<&'v str>, schema: &Schema) -> Value {
+fn merge_item<'v>(
+    litem: &'v Value,
+    citem: &'v Value,
+    names: &mut Vec<&'v str>,
+    schema: &Schema,
+) -> Value {
     match (litem, citem) {
         (Value::Object(l), Value::Object(c)) => {
             let mut out = l.clone();
@@ -292,9 +311,12 @@ fn merge_item<'v>(litem: &'v Value, citem: &'v Value, names: &mut Vec<&'v str>, 
 
 fn strip_nulls(v: &Value) -> Value {
     match v {
-        Value::Object(m) => {
-            Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect())
-        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
         other => other.clone(),
     }
@@ -313,7 +335,15 @@ pub(crate) fn compare(old: &Value, new: &Value, schema: &Schema, mark_maps: bool
     let mut c = Comparison::default();
     let mut path = FieldPath::new();
     let mut names = Vec::new();
-    cmp_rec(Some(old), Some(new), &mut path, &mut names, schema, mark_maps, &mut c);
+    cmp_rec(
+        Some(old),
+        Some(new),
+        &mut path,
+        &mut names,
+        schema,
+        mark_maps,
+        &mut c,
+    );
     c
 }
 
@@ -341,7 +371,9 @@ fn cmp_rec<'v>(
             c.changed.extend(sub);
         }
         (Some(o), Some(n)) => match (o, n) {
-            (Value::Object(om), Value::Object(nm)) if names.is_empty() || !schema.map_atomic(names) => {
+            (Value::Object(om), Value::Object(nm))
+                if names.is_empty() || !schema.map_atomic(names) =>
+            {
                 for (k, nv) in nm {
                     path.push(format!("f:{k}"));
                     names.push(k.as_str());
@@ -368,7 +400,9 @@ fn cmp_rec<'v>(
                                     c.changed.insert(path.clone());
                                     cmp_fields(None, nitem, path, names, schema, mark_maps, c);
                                 }
-                                Some(oi) => cmp_fields(Some(oi), nitem, path, names, schema, mark_maps, c),
+                                Some(oi) => {
+                                    cmp_fields(Some(oi), nitem, path, names, schema, mark_maps, c)
+                                }
                             }
                             path.pop();
                         }
@@ -433,7 +467,15 @@ fn cmp_fields<'v>(
         for (k, nv) in nm {
             path.push(format!("f:{k}"));
             names.push(k.as_str());
-            cmp_rec(om.and_then(|m| m.get(k)), Some(nv), path, names, schema, mark_maps, c);
+            cmp_rec(
+                om.and_then(|m| m.get(k)),
+                Some(nv),
+                path,
+                names,
+                schema,
+                mark_maps,
+                c,
+            );
             names.pop();
             path.pop();
         }
@@ -455,10 +497,16 @@ fn is_key_field(path: &[String]) -> bool {
     if n < 2 {
         return false;
     }
-    let (Some(item), Some(field)) = (path[n - 2].strip_prefix("k:"), path[n - 1].strip_prefix("f:")) else {
+    let (Some(item), Some(field)) = (
+        path[n - 2].strip_prefix("k:"),
+        path[n - 1].strip_prefix("f:"),
+    ) else {
         return false;
     };
-    serde_json::from_str::<Value>(item).ok().and_then(|v| v.get(field).cloned()).is_some()
+    serde_json::from_str::<Value>(item)
+        .ok()
+        .and_then(|v| v.get(field).cloned())
+        .is_some()
 }
 
 /// Remove one member path from tracked content, dropping containers it leaves empty.
@@ -467,7 +515,9 @@ pub(crate) fn remove_path(obj: &mut Value, path: &[String]) -> bool {
 }
 
 fn remove_rec(node: &mut Value, els: &[String], depth: usize) -> bool {
-    let Some((first, rest)) = els.split_first() else { return false };
+    let Some((first, rest)) = els.split_first() else {
+        return false;
+    };
     let idx = match locate(node, first) {
         Some(i) => i,
         None => return false,
@@ -476,7 +526,9 @@ fn remove_rec(node: &mut Value, els: &[String], depth: usize) -> bool {
         remove_at(node, &idx);
         return true;
     }
-    let Some(child) = child_mut(node, &idx) else { return false };
+    let Some(child) = child_mut(node, &idx) else {
+        return false;
+    };
     let removed = remove_rec(child, rest, depth + 1);
     let protected = depth == 0 && (first == "f:metadata" || first == "f:spec");
     if removed && is_empty_container(child) && !protected && !first.starts_with("k:") {
@@ -492,7 +544,10 @@ enum Loc {
 
 fn locate(node: &Value, el: &str) -> Option<Loc> {
     if let Some(f) = el.strip_prefix("f:") {
-        return node.as_object()?.contains_key(f).then(|| Loc::Field(f.to_string()));
+        return node
+            .as_object()?
+            .contains_key(f)
+            .then(|| Loc::Field(f.to_string()));
     }
     let items = node.as_array()?;
     if let Some(k) = el.strip_prefix("k:") {
@@ -567,6 +622,8 @@ pub(crate) struct ApplyRequest<'a> {
     pub api_version: &'a str,
     pub force: bool,
     pub now: &'a str,
+    /// `Some("status")` when applying to the status subresource.
+    pub subresource: Option<&'a str>,
 }
 
 fn print_manager(e: &ManagedEntry) -> String {
@@ -582,10 +639,22 @@ fn print_manager(e: &ManagedEntry) -> String {
 
 /// Server-side apply of `config` (tracked content) onto `live` (tracked content).
 pub(crate) fn apply(req: ApplyRequest<'_>, schema: &Schema) -> Result<Applied, Vec<Conflict>> {
-    let ApplyRequest { live, mut managed, config, manager, api_version, force, now } = req;
+    let ApplyRequest {
+        live,
+        mut managed,
+        config,
+        manager,
+        api_version,
+        force,
+        now,
+        subresource,
+    } = req;
+    let status_side = subresource == Some("status");
     let mut merged = merge(live, config, schema);
     let new_set = field_set(config, schema);
-    let slot = managed.iter().position(|e| e.same_slot(manager, "Apply", None));
+    let slot = managed
+        .iter()
+        .position(|e| e.same_slot(manager, "Apply", subresource));
     let last_set = slot.map(|i| managed[i].fields.clone()).unwrap_or_default();
 
     let mut others = FieldSet::new();
@@ -606,7 +675,7 @@ pub(crate) fn apply(req: ApplyRequest<'_>, schema: &Schema) -> Result<Applied, V
     let mut conflicts = Vec::new();
     let mut lost: Vec<(usize, FieldSet)> = Vec::new();
     for (i, e) in managed.iter().enumerate() {
-        if Some(i) == slot || e.subresource.is_some() {
+        if Some(i) == slot || (e.subresource.as_deref() == Some("status")) != status_side {
             continue;
         }
         let inter: FieldSet = e.fields.intersection(&cmp.changed).cloned().collect();
@@ -614,7 +683,10 @@ pub(crate) fn apply(req: ApplyRequest<'_>, schema: &Schema) -> Result<Applied, V
             continue;
         }
         for p in &inter {
-            conflicts.push(Conflict { manager: print_manager(e), path: p.clone() });
+            conflicts.push(Conflict {
+                manager: print_manager(e),
+                path: p.clone(),
+            });
         }
         lost.push((i, inter));
     }
@@ -641,16 +713,20 @@ pub(crate) fn apply(req: ApplyRequest<'_>, schema: &Schema) -> Result<Applied, V
             operation: "Apply".into(),
             api_version: api_version.to_string(),
             time: now.to_string(),
-            subresource: None,
+            subresource: subresource.map(str::to_string),
             fields: new_set,
         }),
     }
     managed.retain(|e| !e.fields.is_empty());
-    Ok(Applied { content: merged, managed })
+    Ok(Applied {
+        content: merged,
+        managed,
+    })
 }
 
 /// Ownership bookkeeping of an Update operation (create, update, non-apply patch, status
 /// writes): the manager takes every changed field; removed fields are disowned by everyone.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record_update(
     old: &Value,
     new: &Value,
@@ -677,7 +753,10 @@ pub(crate) fn record_update(
         e.fields.retain(|p| !cmp.changed.contains(p));
         drop_removed(&mut e.fields);
     }
-    match managed.iter().position(|e| e.same_slot(manager, "Update", subresource)) {
+    match managed
+        .iter()
+        .position(|e| e.same_slot(manager, "Update", subresource))
+    {
         Some(i) => {
             let e = &mut managed[i];
             e.fields.extend(cmp.changed.iter().cloned());
@@ -721,7 +800,13 @@ mod tests {
         let set = field_set(&cfg, &schema());
         assert!(set.contains(&p(&["f:spec", "f:replicas"])));
         assert!(set.contains(&p(&["f:spec", "f:selector"])));
-        assert!(set.contains(&p(&["f:spec", "f:template", "f:spec", "f:containers", "k:{\"name\":\"app\"}"])));
+        assert!(set.contains(&p(&[
+            "f:spec",
+            "f:template",
+            "f:spec",
+            "f:containers",
+            "k:{\"name\":\"app\"}"
+        ])));
         assert!(set.contains(&p(&[
             "f:spec",
             "f:template",
@@ -738,7 +823,10 @@ mod tests {
         let live = json!({"spec": {"containers": [{"name": "a", "image": "x", "tty": true}, {"name": "b", "image": "y"}]}});
         let cfg = json!({"spec": {"containers": [{"name": "a", "image": "z"}]}});
         let m = merge(&live, &cfg, &schema());
-        assert_eq!(m, json!({"spec": {"containers": [{"name": "a", "image": "z", "tty": true}, {"name": "b", "image": "y"}]}}));
+        assert_eq!(
+            m,
+            json!({"spec": {"containers": [{"name": "a", "image": "z", "tty": true}, {"name": "b", "image": "y"}]}})
+        );
     }
 
     #[test]
@@ -775,10 +863,14 @@ mod tests {
             api_version: "apps/v1",
             force: false,
             now: "n",
+            subresource: None,
         };
         let err = apply(req, &schema()).unwrap_err();
         assert_eq!(err.len(), 1);
-        assert_eq!(err[0].manager, "\"kubectl-client-side-apply\" using apps/v1");
+        assert_eq!(
+            err[0].manager,
+            "\"kubectl-client-side-apply\" using apps/v1"
+        );
         let req = ApplyRequest {
             live: &live,
             managed,
@@ -787,6 +879,7 @@ mod tests {
             api_version: "apps/v1",
             force: true,
             now: "n",
+            subresource: None,
         };
         let ok = apply(req, &schema()).unwrap();
         assert_eq!(ok.content, json!({"spec": {"replicas": 5}}));

@@ -26,7 +26,11 @@ pub(crate) enum FieldErrorKind {
 }
 
 impl FieldError {
-    pub fn invalid(field: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         FieldError {
             kind: FieldErrorKind::Invalid,
             field: field.into(),
@@ -35,12 +39,26 @@ impl FieldError {
         }
     }
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { kind: FieldErrorKind::Required, field: field.into(), value: None, detail: detail.into() }
+        FieldError {
+            kind: FieldErrorKind::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { kind: FieldErrorKind::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        FieldError {
+            kind: FieldErrorKind::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
-    pub fn not_supported(field: impl Into<String>, value: impl Into<String>, supported: &[&str]) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        supported: &[&str],
+    ) -> Self {
         let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
         FieldError {
             kind: FieldErrorKind::NotSupported,
@@ -50,7 +68,12 @@ impl FieldError {
         }
     }
     pub fn duplicate(field: impl Into<String>, value: impl Into<String>) -> Self {
-        FieldError { kind: FieldErrorKind::Duplicate, field: field.into(), value: Some(value.into()), detail: String::new() }
+        FieldError {
+            kind: FieldErrorKind::Duplicate,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: String::new(),
+        }
     }
 
     fn cause_reason(&self) -> &'static str {
@@ -100,7 +123,7 @@ pub(crate) struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
     pub retry_after: Option<u64>,
 }
 
@@ -128,22 +151,36 @@ fn details(name: &str, group: &str, kind: &str) -> Value {
 
 /// `deployments.apps` or `configmaps`.
 pub(crate) fn qualified(plural: &str, group: &str) -> String {
-    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
+    if group.is_empty() {
+        plural.to_string()
+    } else {
+        format!("{plural}.{group}")
+    }
 }
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None, retry_after: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_details(mut self, d: Value) -> Self {
-        self.details = Some(d);
+        self.details = Some(Box::new(d));
         self
     }
 
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        ApiError::new(404, "NotFound", format!("{} {:?} not found", qualified(plural, group), name))
-            .with_details(details(name, group, plural))
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} {:?} not found", qualified(plural, group), name),
+        )
+        .with_details(details(name, group, plural))
     }
 
     pub fn namespace_not_found(ns: &str) -> Self {
@@ -151,12 +188,21 @@ impl ApiError {
     }
 
     pub fn unknown_resource() -> Self {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource").with_details(json!({}))
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        ApiError::new(409, "AlreadyExists", format!("{} {:?} already exists", qualified(plural, group), name))
-            .with_details(details(name, group, plural))
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{} {:?} already exists", qualified(plural, group), name),
+        )
+        .with_details(details(name, group, plural))
     }
 
     pub fn conflict_modified(group: &str, plural: &str, name: &str) -> Self {
@@ -181,8 +227,12 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-            .with_details(json!({}))
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn unsupported_media_type(ct: &str) -> Self {
@@ -196,21 +246,36 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
-            .with_details(json!({"causes": [{"message": "injected fault"}]}))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
+        .with_details(json!({"causes": [{"message": "injected fault"}]}))
     }
 
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = ApiError::new(429, "TooManyRequests", "the server has received too many requests and has asked us to try again later")
-            .with_details(json!({"retryAfterSeconds": retry_after}));
+        let mut e = ApiError::new(
+            429,
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later",
+        )
+        .with_details(json!({"retryAfterSeconds": retry_after}));
         e.retry_after = Some(retry_after);
         e
     }
 
     /// `Deployment.apps "web" is invalid: spec.selector: Invalid value: ...: field is immutable`
     pub fn invalid(kind: &str, group: &str, name: &str, errs: &[FieldError]) -> Self {
-        let qkind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
-        let rendered: Vec<String> = errs.iter().map(|e| format!("{}: {}", e.field, e.body())).collect();
+        let qkind = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let rendered: Vec<String> = errs
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.body()))
+            .collect();
         let list = if rendered.len() == 1 {
             rendered[0].clone()
         } else {
@@ -224,7 +289,12 @@ impl ApiError {
         if let Value::Object(m) = &mut d {
             m.insert("causes".into(), Value::Array(causes));
         }
-        ApiError::new(422, "Invalid", format!("{qkind} {name:?} is invalid: {list}")).with_details(d)
+        ApiError::new(
+            422,
+            "Invalid",
+            format!("{qkind} {name:?} is invalid: {list}"),
+        )
+        .with_details(d)
     }
 
     /// The Status body, as JSON.
@@ -237,7 +307,7 @@ impl ApiError {
         m.insert("message".into(), json!(self.message));
         m.insert("reason".into(), json!(self.reason));
         if let Some(d) = &self.details {
-            m.insert("details".into(), d.clone());
+            m.insert("details".into(), (**d).clone());
         }
         m.insert("code".into(), json!(self.code));
         Value::Object(m)

@@ -21,7 +21,8 @@ fn is_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -38,7 +39,8 @@ fn is_name_part(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
 }
@@ -53,12 +55,20 @@ fn name_errors(kind: &str, name: &str) -> Vec<String> {
     match kind {
         "Namespace" => {
             if !is_label(name) {
-                out.push(if name.len() > 63 { "must be no more than 63 characters".into() } else { LABEL_MSG.into() });
+                out.push(if name.len() > 63 {
+                    "must be no more than 63 characters".into()
+                } else {
+                    LABEL_MSG.into()
+                });
             }
         }
         "Service" => {
             if !is_dns1035(name) {
-                out.push(if name.len() > 63 { "must be no more than 63 characters".into() } else { DNS1035_MSG.into() });
+                out.push(if name.len() > 63 {
+                    "must be no more than 63 characters".into()
+                } else {
+                    DNS1035_MSG.into()
+                });
             }
         }
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
@@ -85,7 +95,10 @@ fn name_errors(kind: &str, name: &str) -> Vec<String> {
 /// Validate an object's metadata name (used before anything else).
 pub(crate) fn validate_name(kind: &str, name: &str) -> Vec<FieldError> {
     if name.is_empty() {
-        return vec![FieldError::required("metadata.name", "name or generateName is required")];
+        return vec![FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        )];
     }
     name_errors(kind, name)
         .into_iter()
@@ -116,22 +129,42 @@ fn metadata_errors(obj: &Value, prefix: &str, errs: &mut Vec<FieldError>) {
     if let Some(labels) = obj.get("labels").and_then(Value::as_object) {
         for (k, v) in labels {
             if let Some(m) = qualified_name_errors(k) {
-                errs.push(FieldError::invalid(format!("{prefix}labels"), format!("{k:?}"), m));
+                errs.push(FieldError::invalid(
+                    format!("{prefix}labels"),
+                    format!("{k:?}"),
+                    m,
+                ));
             }
             match v.as_str() {
                 Some(s) if !is_label_value(s) => {
-                    let m = if s.len() > 63 { "must be no more than 63 characters".to_string() } else { LABEL_VALUE_MSG.to_string() };
-                    errs.push(FieldError::invalid(format!("{prefix}labels"), format!("{s:?}"), m));
+                    let m = if s.len() > 63 {
+                        "must be no more than 63 characters".to_string()
+                    } else {
+                        LABEL_VALUE_MSG.to_string()
+                    };
+                    errs.push(FieldError::invalid(
+                        format!("{prefix}labels"),
+                        format!("{s:?}"),
+                        m,
+                    ));
                 }
                 Some(_) => {}
-                None => errs.push(FieldError::invalid(format!("{prefix}labels"), go_quote(v), "must be a string")),
+                None => errs.push(FieldError::invalid(
+                    format!("{prefix}labels"),
+                    go_quote(v),
+                    "must be a string",
+                )),
             }
         }
     }
     if let Some(ann) = obj.get("annotations").and_then(Value::as_object) {
         for k in ann.keys() {
             if let Some(m) = qualified_name_errors(k) {
-                errs.push(FieldError::invalid(format!("{prefix}annotations"), format!("{k:?}"), m));
+                errs.push(FieldError::invalid(
+                    format!("{prefix}annotations"),
+                    format!("{k:?}"),
+                    m,
+                ));
             }
         }
     }
@@ -144,7 +177,10 @@ fn go_string_map(v: Option<&Value>) -> String {
         Some(m) => {
             let mut items: Vec<(&String, &Value)> = m.iter().collect();
             items.sort_by(|a, b| a.0.cmp(b.0));
-            let parts: Vec<String> = items.iter().map(|(k, v)| format!("{k:?}:{}", go_quote(v))).collect();
+            let parts: Vec<String> = items
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{}", go_quote(v)))
+                .collect();
             format!("map[string]string{{{}}}", parts.join(", "))
         }
     }
@@ -152,7 +188,9 @@ fn go_string_map(v: Option<&Value>) -> String {
 
 /// `v1.LabelSelector{MatchLabels:map[string]string{"app":"web"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`
 pub(crate) fn go_label_selector(sel: Option<&Value>) -> String {
-    let Some(sel) = sel else { return "(*v1.LabelSelector)(nil)".into() };
+    let Some(sel) = sel else {
+        return "(*v1.LabelSelector)(nil)".into();
+    };
     let exprs = match sel.get("matchExpressions").and_then(Value::as_array) {
         None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
         Some(a) => {
@@ -161,7 +199,10 @@ pub(crate) fn go_label_selector(sel: Option<&Value>) -> String {
                 .map(|e| {
                     let vals = match e.get("values").and_then(Value::as_array) {
                         None => "[]string(nil)".to_string(),
-                        Some(vs) => format!("[]string{{{}}}", vs.iter().map(go_quote).collect::<Vec<_>>().join(", ")),
+                        Some(vs) => format!(
+                            "[]string{{{}}}",
+                            vs.iter().map(go_quote).collect::<Vec<_>>().join(", ")
+                        ),
                     };
                     format!(
                         "v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{}}}",
@@ -174,7 +215,11 @@ pub(crate) fn go_label_selector(sel: Option<&Value>) -> String {
             format!("[]v1.LabelSelectorRequirement{{{}}}", parts.join(", "))
         }
     };
-    format!("v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{}}}", go_string_map(sel.get("matchLabels")), exprs)
+    format!(
+        "v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{}}}",
+        go_string_map(sel.get("matchLabels")),
+        exprs
+    )
 }
 
 fn selector_matches_labels(sel: &Value, labels: Option<&Value>) -> bool {
@@ -184,26 +229,37 @@ fn selector_matches_labels(sel: &Value, labels: Option<&Value>) -> bool {
         .get("matchLabels")
         .and_then(Value::as_object)
         .is_none_or(|ml| ml.iter().all(|(k, v)| get(k) == v.as_str()));
-    let me_ok = sel.get("matchExpressions").and_then(Value::as_array).is_none_or(|exprs| {
-        exprs.iter().all(|e| {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let vals: Vec<&str> =
-                e.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-                "In" => get(key).is_some_and(|x| vals.contains(&x)),
-                "NotIn" => get(key).is_none_or(|x| !vals.contains(&x)),
-                "Exists" => get(key).is_some(),
-                "DoesNotExist" => get(key).is_none(),
-                _ => false,
-            }
-        })
-    });
+    let me_ok = sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .is_none_or(|exprs| {
+            exprs.iter().all(|e| {
+                let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+                let vals: Vec<&str> = e
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+                    "In" => get(key).is_some_and(|x| vals.contains(&x)),
+                    "NotIn" => get(key).is_none_or(|x| !vals.contains(&x)),
+                    "Exists" => get(key).is_some(),
+                    "DoesNotExist" => get(key).is_none(),
+                    _ => false,
+                }
+            })
+        });
     ml_ok && me_ok
 }
 
 fn selector_empty(sel: &Value) -> bool {
-    sel.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.is_empty())
-        && sel.get("matchExpressions").and_then(Value::as_array).is_none_or(|a| a.is_empty())
+    sel.get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|m| m.is_empty())
+        && sel
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .is_none_or(|a| a.is_empty())
 }
 
 fn pod_spec_errors(ps: Option<&Value>, prefix: &str, restart: &[&str], errs: &mut Vec<FieldError>) {
@@ -213,21 +269,39 @@ fn pod_spec_errors(ps: Option<&Value>, prefix: &str, restart: &[&str], errs: &mu
     };
     match ps.get("containers").and_then(Value::as_array) {
         None => errs.push(FieldError::required(format!("{prefix}.containers"), "")),
-        Some(cs) if cs.is_empty() => errs.push(FieldError::required(format!("{prefix}.containers"), "")),
+        Some(cs) if cs.is_empty() => {
+            errs.push(FieldError::required(format!("{prefix}.containers"), ""))
+        }
         Some(cs) => {
             let mut seen = Vec::new();
             for (i, c) in cs.iter().enumerate() {
                 let name = c.get("name").and_then(Value::as_str).unwrap_or("");
                 if name.is_empty() {
-                    errs.push(FieldError::required(format!("{prefix}.containers[{i}].name"), ""));
+                    errs.push(FieldError::required(
+                        format!("{prefix}.containers[{i}].name"),
+                        "",
+                    ));
                 } else if !is_label(name) {
-                    errs.push(FieldError::invalid(format!("{prefix}.containers[{i}].name"), format!("{name:?}"), LABEL_MSG));
+                    errs.push(FieldError::invalid(
+                        format!("{prefix}.containers[{i}].name"),
+                        format!("{name:?}"),
+                        LABEL_MSG,
+                    ));
                 } else if seen.contains(&name) {
-                    errs.push(FieldError::duplicate(format!("{prefix}.containers[{i}].name"), format!("{name:?}")));
+                    errs.push(FieldError::duplicate(
+                        format!("{prefix}.containers[{i}].name"),
+                        format!("{name:?}"),
+                    ));
                 }
                 seen.push(name);
-                if c.get("image").and_then(Value::as_str).is_none_or(str::is_empty) {
-                    errs.push(FieldError::required(format!("{prefix}.containers[{i}].image"), ""));
+                if c.get("image")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    errs.push(FieldError::required(
+                        format!("{prefix}.containers[{i}].image"),
+                        "",
+                    ));
                 }
             }
         }
@@ -235,7 +309,11 @@ fn pod_spec_errors(ps: Option<&Value>, prefix: &str, restart: &[&str], errs: &mu
     if let Some(rp) = ps.get("restartPolicy").and_then(Value::as_str)
         && !restart.contains(&rp)
     {
-        errs.push(FieldError::not_supported(format!("{prefix}.restartPolicy"), format!("{rp:?}"), restart));
+        errs.push(FieldError::not_supported(
+            format!("{prefix}.restartPolicy"),
+            format!("{rp:?}"),
+            restart,
+        ));
     }
 }
 
@@ -244,7 +322,11 @@ fn workload_errors(kind: &str, o: &Value, errs: &mut Vec<FieldError>) {
     if let Some(r) = spec.and_then(|s| s.get("replicas")).and_then(Value::as_i64)
         && r < 0
     {
-        errs.push(FieldError::invalid("spec.replicas", r.to_string(), "must be greater than or equal to 0"));
+        errs.push(FieldError::invalid(
+            "spec.replicas",
+            r.to_string(),
+            "must be greater than or equal to 0",
+        ));
     }
     let sel = spec.and_then(|s| s.get("selector"));
     let tmpl_labels = spec.and_then(|s| s.pointer("/template/metadata/labels"));
@@ -265,7 +347,12 @@ fn workload_errors(kind: &str, o: &Value, errs: &mut Vec<FieldError>) {
             }
         }
     }
-    pod_spec_errors(spec.and_then(|s| s.pointer("/template/spec")), "spec.template.spec", &["Always"], errs);
+    pod_spec_errors(
+        spec.and_then(|s| s.pointer("/template/spec")),
+        "spec.template.spec",
+        &["Always"],
+        errs,
+    );
 }
 
 /// Kind-specific validation of a (defaulted) object.
@@ -280,11 +367,18 @@ pub(crate) fn validate(t: &ResourceType, o: &Value) -> Vec<FieldError> {
     }
     match t.kind.as_str() {
         "Deployment" | "StatefulSet" | "DaemonSet" => workload_errors(&t.kind, o, &mut errs),
-        "Job" => {
-            pod_spec_errors(spec.and_then(|s| s.pointer("/template/spec")), "spec.template.spec", &["OnFailure", "Never"], &mut errs)
-        }
+        "Job" => pod_spec_errors(
+            spec.and_then(|s| s.pointer("/template/spec")),
+            "spec.template.spec",
+            &["OnFailure", "Never"],
+            &mut errs,
+        ),
         "CronJob" => {
-            if spec.and_then(|s| s.get("schedule")).and_then(Value::as_str).is_none_or(str::is_empty) {
+            if spec
+                .and_then(|s| s.get("schedule"))
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 errs.push(FieldError::required("spec.schedule", ""));
             }
             pod_spec_errors(
@@ -300,16 +394,27 @@ pub(crate) fn validate(t: &ResourceType, o: &Value) -> Vec<FieldError> {
             for field in ["data", "binaryData"] {
                 if let Some(d) = o.get(field).and_then(Value::as_object) {
                     for k in d.keys() {
-                        let ok = !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+                        let ok = !k.is_empty()
+                            && k.bytes().all(|c| {
+                                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')
+                            });
                         if !ok || k == "." || k == ".." {
-                            errs.push(FieldError::invalid(format!("{field}[{k}]"), format!("{k:?}"), CONFIG_KEY_MSG));
+                            errs.push(FieldError::invalid(
+                                format!("{field}[{k}]"),
+                                format!("{k:?}"),
+                                CONFIG_KEY_MSG,
+                            ));
                         }
                     }
                 }
             }
-            if t.kind == "Secret" && o.get("type").and_then(Value::as_str) == Some("kubernetes.io/tls") {
+            if t.kind == "Secret"
+                && o.get("type").and_then(Value::as_str) == Some("kubernetes.io/tls")
+            {
                 for k in ["tls.crt", "tls.key"] {
-                    if o.pointer(&format!("/data/{}", k.replace('/', "~1"))).is_none() {
+                    if o.pointer(&format!("/data/{}", k.replace('/', "~1")))
+                        .is_none()
+                    {
                         errs.push(FieldError::required(format!("data[{k}]"), ""));
                     }
                 }
@@ -327,7 +432,10 @@ pub(crate) fn validate(t: &ResourceType, o: &Value) -> Vec<FieldError> {
                                 ));
                             }
                             if p.get("backend").is_none() {
-                                errs.push(FieldError::required(format!("spec.rules[{i}].http.paths[{j}].backend"), ""));
+                                errs.push(FieldError::required(
+                                    format!("spec.rules[{i}].http.paths[{j}].backend"),
+                                    "",
+                                ));
                             }
                         }
                     }
@@ -335,15 +443,27 @@ pub(crate) fn validate(t: &ResourceType, o: &Value) -> Vec<FieldError> {
             }
         }
         "RoleBinding" | "ClusterRoleBinding" => {
-            let kinds: &[&str] = if t.kind == "RoleBinding" { &["Role", "ClusterRole"] } else { &["ClusterRole"] };
+            let kinds: &[&str] = if t.kind == "RoleBinding" {
+                &["Role", "ClusterRole"]
+            } else {
+                &["ClusterRole"]
+            };
             match o.get("roleRef") {
                 None => errs.push(FieldError::required("roleRef", "")),
                 Some(rr) => {
                     let k = rr.get("kind").and_then(Value::as_str).unwrap_or("");
                     if !kinds.contains(&k) {
-                        errs.push(FieldError::not_supported("roleRef.kind", format!("{k:?}"), kinds));
+                        errs.push(FieldError::not_supported(
+                            "roleRef.kind",
+                            format!("{k:?}"),
+                            kinds,
+                        ));
                     }
-                    if rr.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    if rr
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                    {
                         errs.push(FieldError::required("roleRef.name", ""));
                     }
                 }
@@ -353,9 +473,16 @@ pub(crate) fn validate(t: &ResourceType, o: &Value) -> Vec<FieldError> {
             if spec.and_then(|s| s.get("scaleTargetRef")).is_none() {
                 errs.push(FieldError::required("spec.scaleTargetRef", ""));
             }
-            let max = spec.and_then(|s| s.get("maxReplicas")).and_then(Value::as_i64).unwrap_or(0);
+            let max = spec
+                .and_then(|s| s.get("maxReplicas"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if max < 1 {
-                errs.push(FieldError::invalid("spec.maxReplicas", max.to_string(), "must be greater than or equal to 1"));
+                errs.push(FieldError::invalid(
+                    "spec.maxReplicas",
+                    max.to_string(),
+                    "must be greater than or equal to 1",
+                ));
             }
         }
         "CustomResourceDefinition" => crd_errors(o, &mut errs),
@@ -365,13 +492,23 @@ pub(crate) fn validate(t: &ResourceType, o: &Value) -> Vec<FieldError> {
 }
 
 fn service_errors(spec: Option<&Value>, errs: &mut Vec<FieldError>) {
-    let ty = spec.and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("ClusterIP");
+    let ty = spec
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
     const TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
     if !TYPES.contains(&ty) {
-        errs.push(FieldError::not_supported("spec.type", format!("{ty:?}"), TYPES));
+        errs.push(FieldError::not_supported(
+            "spec.type",
+            format!("{ty:?}"),
+            TYPES,
+        ));
         return;
     }
-    let headless = spec.and_then(|s| s.get("clusterIP")).and_then(Value::as_str) == Some("None");
+    let headless = spec
+        .and_then(|s| s.get("clusterIP"))
+        .and_then(Value::as_str)
+        == Some("None");
     let ports = spec.and_then(|s| s.get("ports")).and_then(Value::as_array);
     if ty != "ExternalName" && !headless && ports.is_none_or(|p| p.is_empty()) {
         errs.push(FieldError::required("spec.ports", ""));
@@ -389,7 +526,11 @@ fn service_errors(spec: Option<&Value>, errs: &mut Vec<FieldError>) {
             )),
             _ => {}
         }
-        if ports.is_some_and(|ps| ps.len() > 1) && p.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if ports.is_some_and(|ps| ps.len() > 1)
+            && p.get("name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
             errs.push(FieldError::required(format!("spec.ports[{i}].name"), ""));
         }
     }
@@ -397,40 +538,78 @@ fn service_errors(spec: Option<&Value>, errs: &mut Vec<FieldError>) {
 
 fn crd_errors(o: &Value, errs: &mut Vec<FieldError>) {
     let spec = o.get("spec");
-    let group = spec.and_then(|s| s.get("group")).and_then(Value::as_str).unwrap_or("");
-    let plural = spec.and_then(|s| s.pointer("/names/plural")).and_then(Value::as_str).unwrap_or("");
-    let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let group = spec
+        .and_then(|s| s.get("group"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let plural = spec
+        .and_then(|s| s.pointer("/names/plural"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let name = o
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if group.is_empty() {
         errs.push(FieldError::required("spec.group", ""));
     }
     if plural.is_empty() {
         errs.push(FieldError::required("spec.names.plural", ""));
     }
-    if spec.and_then(|s| s.pointer("/names/kind")).and_then(Value::as_str).is_none_or(str::is_empty) {
+    if spec
+        .and_then(|s| s.pointer("/names/kind"))
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         errs.push(FieldError::required("spec.names.kind", ""));
     }
     if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
-        errs.push(FieldError::invalid("metadata.name", format!("{name:?}"), "must be spec.names.plural+\".\"+spec.group"));
+        errs.push(FieldError::invalid(
+            "metadata.name",
+            format!("{name:?}"),
+            "must be spec.names.plural+\".\"+spec.group",
+        ));
     }
-    let scope = spec.and_then(|s| s.get("scope")).and_then(Value::as_str).unwrap_or("");
+    let scope = spec
+        .and_then(|s| s.get("scope"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !matches!(scope, "Namespaced" | "Cluster") {
-        errs.push(FieldError::not_supported("spec.scope", format!("{scope:?}"), &["Cluster", "Namespaced"]));
+        errs.push(FieldError::not_supported(
+            "spec.scope",
+            format!("{scope:?}"),
+            &["Cluster", "Namespaced"],
+        ));
     }
-    let versions = spec.and_then(|s| s.get("versions")).and_then(Value::as_array);
+    let versions = spec
+        .and_then(|s| s.get("versions"))
+        .and_then(Value::as_array);
     match versions {
-        None => errs.push(FieldError::required("spec.versions", "must have exactly one version marked as storage version")),
+        None => errs.push(FieldError::required(
+            "spec.versions",
+            "must have exactly one version marked as storage version",
+        )),
         Some(vs) => {
-            let storage = vs.iter().filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true)).count();
+            let storage = vs
+                .iter()
+                .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+                .count();
             if storage != 1 {
                 errs.push(FieldError::invalid(
                     "spec.versions",
-                    format!("[]apiextensions.CustomResourceDefinitionVersion{{...{} versions}}", vs.len()),
+                    format!(
+                        "[]apiextensions.CustomResourceDefinitionVersion{{...{} versions}}",
+                        vs.len()
+                    ),
                     "must have exactly one version marked as storage version",
                 ));
             }
             for (i, v) in vs.iter().enumerate() {
                 if v.pointer("/schema/openAPIV3Schema").is_none() {
-                    errs.push(FieldError::required(format!("spec.versions[{i}].schema.openAPIV3Schema"), "schemas are required"));
+                    errs.push(FieldError::required(
+                        format!("spec.versions[{i}].schema.openAPIV3Schema"),
+                        "schemas are required",
+                    ));
                 }
             }
         }
@@ -448,15 +627,24 @@ pub(crate) fn validate_update(t: &ResourceType, old: &Value, new: &Value) -> Vec
         return errs;
     }
     match t.kind.as_str() {
-        "Deployment" | "DaemonSet" => {
-            if changed(old, new, "/spec/selector") {
-                errs.push(FieldError::invalid("spec.selector", go_label_selector(new.pointer("/spec/selector")), "field is immutable"));
-            }
+        "Deployment" | "DaemonSet" if changed(old, new, "/spec/selector") => {
+            errs.push(FieldError::invalid(
+                "spec.selector",
+                go_label_selector(new.pointer("/spec/selector")),
+                "field is immutable",
+            ));
         }
         "StatefulSet" => {
             let mut o = old.get("spec").cloned().unwrap_or(Value::Null);
             let mut n = new.get("spec").cloned().unwrap_or(Value::Null);
-            for k in ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"] {
+            for k in [
+                "replicas",
+                "ordinals",
+                "template",
+                "updateStrategy",
+                "persistentVolumeClaimRetentionPolicy",
+                "minReadySeconds",
+            ] {
                 if let Some(m) = o.as_object_mut() {
                     m.remove(k);
                 }
@@ -473,23 +661,49 @@ pub(crate) fn validate_update(t: &ResourceType, old: &Value, new: &Value) -> Vec
         }
         "Job" => {
             if changed(old, new, "/spec/selector") {
-                errs.push(FieldError::invalid("spec.selector", go_label_selector(new.pointer("/spec/selector")), "field is immutable"));
+                errs.push(FieldError::invalid(
+                    "spec.selector",
+                    go_label_selector(new.pointer("/spec/selector")),
+                    "field is immutable",
+                ));
             }
             let suspended = new.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
             if changed(old, new, "/spec/template") && !suspended {
-                let tmpl = new.pointer("/spec/template").map(Value::to_string).unwrap_or_default();
-                errs.push(FieldError::invalid("spec.template", format!("core.PodTemplateSpec{tmpl}"), "field is immutable"));
+                let tmpl = new
+                    .pointer("/spec/template")
+                    .map(Value::to_string)
+                    .unwrap_or_default();
+                errs.push(FieldError::invalid(
+                    "spec.template",
+                    format!("core.PodTemplateSpec{tmpl}"),
+                    "field is immutable",
+                ));
             }
             if changed(old, new, "/spec/completions") {
-                let c = new.pointer("/spec/completions").map(go_quote).unwrap_or_else(|| "nil".into());
-                errs.push(FieldError::invalid("spec.completions", c, "field is immutable"));
+                let c = new
+                    .pointer("/spec/completions")
+                    .map(go_quote)
+                    .unwrap_or_else(|| "nil".into());
+                errs.push(FieldError::invalid(
+                    "spec.completions",
+                    c,
+                    "field is immutable",
+                ));
             }
         }
         "Service" => {
-            let old_ip = old.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or("");
-            let new_ip = new.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or("");
-            let was_external = old.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName");
-            let now_external = new.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName");
+            let old_ip = old
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let new_ip = new
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let was_external =
+                old.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName");
+            let now_external =
+                new.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName");
             if !was_external && !now_external && !old_ip.is_empty() && old_ip != new_ip {
                 let ips: Vec<String> = new
                     .pointer("/spec/clusterIPs")
@@ -525,34 +739,56 @@ pub(crate) fn validate_update(t: &ResourceType, old: &Value, new: &Value) -> Vec
         "ConfigMap" | "Secret" => {
             if old.get("immutable").and_then(Value::as_bool) == Some(true) {
                 if changed(old, new, "/data") {
-                    errs.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
+                    errs.push(FieldError::forbidden(
+                        "data",
+                        "field is immutable when `immutable` is set",
+                    ));
                 }
                 if changed(old, new, "/binaryData") {
-                    errs.push(FieldError::forbidden("binaryData", "field is immutable when `immutable` is set"));
+                    errs.push(FieldError::forbidden(
+                        "binaryData",
+                        "field is immutable when `immutable` is set",
+                    ));
                 }
                 if changed(old, new, "/immutable") {
-                    errs.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+                    errs.push(FieldError::forbidden(
+                        "immutable",
+                        "field is immutable when `immutable` is set",
+                    ));
                 }
             }
             if t.kind == "Secret" && changed(old, new, "/type") {
-                errs.push(FieldError::invalid("type", new.get("type").map(go_quote).unwrap_or_default(), "field is immutable"));
-            }
-        }
-        "RoleBinding" | "ClusterRoleBinding" => {
-            if changed(old, new, "/roleRef") {
-                let rr = new.get("roleRef");
-                let f = |k: &str| rr.and_then(|r| r.get(k)).map(go_quote).unwrap_or_else(|| "\"\"".into());
                 errs.push(FieldError::invalid(
-                    "roleRef",
-                    format!("rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}", f("apiGroup"), f("kind"), f("name")),
-                    "cannot change roleRef",
+                    "type",
+                    new.get("type").map(go_quote).unwrap_or_default(),
+                    "field is immutable",
                 ));
             }
         }
-        "CustomResourceDefinition" => {
-            if changed(old, new, "/spec/scope") {
-                errs.push(FieldError::invalid("spec.scope", new.pointer("/spec/scope").map(go_quote).unwrap_or_default(), "field is immutable"));
-            }
+        "RoleBinding" | "ClusterRoleBinding" if changed(old, new, "/roleRef") => {
+            let rr = new.get("roleRef");
+            let f = |k: &str| {
+                rr.and_then(|r| r.get(k))
+                    .map(go_quote)
+                    .unwrap_or_else(|| "\"\"".into())
+            };
+            errs.push(FieldError::invalid(
+                "roleRef",
+                format!(
+                    "rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}",
+                    f("apiGroup"),
+                    f("kind"),
+                    f("name")
+                ),
+                "cannot change roleRef",
+            ));
+        }
+        "CustomResourceDefinition" if changed(old, new, "/spec/scope") => {
+            errs.push(FieldError::invalid(
+                "spec.scope",
+                new.pointer("/spec/scope").map(go_quote).unwrap_or_default(),
+                "field is immutable",
+            ));
         }
         _ => {}
     }
@@ -577,47 +813,184 @@ const META_KEYS: &[&str] = &[
     "managedFields",
 ];
 const POD_SPEC: &[&str] = &[
-    "volumes", "initContainers", "containers", "ephemeralContainers", "restartPolicy", "terminationGracePeriodSeconds",
-    "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName", "serviceAccount",
-    "automountServiceAccountToken", "nodeName", "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace",
-    "securityContext", "imagePullSecrets", "hostname", "subdomain", "affinity", "schedulerName", "tolerations",
-    "hostAliases", "priorityClassName", "priority", "dnsConfig", "readinessGates", "runtimeClassName",
-    "enableServiceLinks", "preemptionPolicy", "overhead", "topologySpreadConstraints", "setHostnameAsFQDN", "os",
-    "hostUsers", "schedulingGates", "resourceClaims", "resources",
+    "volumes",
+    "initContainers",
+    "containers",
+    "ephemeralContainers",
+    "restartPolicy",
+    "terminationGracePeriodSeconds",
+    "activeDeadlineSeconds",
+    "dnsPolicy",
+    "nodeSelector",
+    "serviceAccountName",
+    "serviceAccount",
+    "automountServiceAccountToken",
+    "nodeName",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "shareProcessNamespace",
+    "securityContext",
+    "imagePullSecrets",
+    "hostname",
+    "subdomain",
+    "affinity",
+    "schedulerName",
+    "tolerations",
+    "hostAliases",
+    "priorityClassName",
+    "priority",
+    "dnsConfig",
+    "readinessGates",
+    "runtimeClassName",
+    "enableServiceLinks",
+    "preemptionPolicy",
+    "overhead",
+    "topologySpreadConstraints",
+    "setHostnameAsFQDN",
+    "os",
+    "hostUsers",
+    "schedulingGates",
+    "resourceClaims",
+    "resources",
 ];
 const CONTAINER: &[&str] = &[
-    "name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources", "resizePolicy",
-    "restartPolicy", "volumeMounts", "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
-    "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty",
+    "name",
+    "image",
+    "command",
+    "args",
+    "workingDir",
+    "ports",
+    "envFrom",
+    "env",
+    "resources",
+    "resizePolicy",
+    "restartPolicy",
+    "volumeMounts",
+    "volumeDevices",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "lifecycle",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "imagePullPolicy",
+    "securityContext",
+    "stdin",
+    "stdinOnce",
+    "tty",
 ];
-const DEPLOYMENT_SPEC: &[&str] =
-    &["replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit", "paused", "progressDeadlineSeconds"];
+const DEPLOYMENT_SPEC: &[&str] = &[
+    "replicas",
+    "selector",
+    "template",
+    "strategy",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+    "paused",
+    "progressDeadlineSeconds",
+];
 const STS_SPEC: &[&str] = &[
-    "replicas", "selector", "template", "volumeClaimTemplates", "serviceName", "podManagementPolicy", "updateStrategy",
-    "revisionHistoryLimit", "minReadySeconds", "persistentVolumeClaimRetentionPolicy", "ordinals",
+    "replicas",
+    "selector",
+    "template",
+    "volumeClaimTemplates",
+    "serviceName",
+    "podManagementPolicy",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "minReadySeconds",
+    "persistentVolumeClaimRetentionPolicy",
+    "ordinals",
 ];
-const DS_SPEC: &[&str] = &["selector", "template", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"];
+const DS_SPEC: &[&str] = &[
+    "selector",
+    "template",
+    "updateStrategy",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+];
 const JOB_SPEC: &[&str] = &[
-    "parallelism", "completions", "activeDeadlineSeconds", "podFailurePolicy", "successPolicy", "backoffLimit",
-    "backoffLimitPerIndex", "maxFailedIndexes", "selector", "manualSelector", "template", "ttlSecondsAfterFinished",
-    "completionMode", "suspend", "podReplacementPolicy", "managedBy",
+    "parallelism",
+    "completions",
+    "activeDeadlineSeconds",
+    "podFailurePolicy",
+    "successPolicy",
+    "backoffLimit",
+    "backoffLimitPerIndex",
+    "maxFailedIndexes",
+    "selector",
+    "manualSelector",
+    "template",
+    "ttlSecondsAfterFinished",
+    "completionMode",
+    "suspend",
+    "podReplacementPolicy",
+    "managedBy",
 ];
 const SERVICE_SPEC: &[&str] = &[
-    "ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs", "sessionAffinity", "loadBalancerIP",
-    "loadBalancerSourceRanges", "externalName", "externalTrafficPolicy", "healthCheckNodePort",
-    "publishNotReadyAddresses", "sessionAffinityConfig", "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts",
-    "loadBalancerClass", "internalTrafficPolicy", "trafficDistribution",
+    "ports",
+    "selector",
+    "clusterIP",
+    "clusterIPs",
+    "type",
+    "externalIPs",
+    "sessionAffinity",
+    "loadBalancerIP",
+    "loadBalancerSourceRanges",
+    "externalName",
+    "externalTrafficPolicy",
+    "healthCheckNodePort",
+    "publishNotReadyAddresses",
+    "sessionAffinityConfig",
+    "ipFamilies",
+    "ipFamilyPolicy",
+    "allocateLoadBalancerNodePorts",
+    "loadBalancerClass",
+    "internalTrafficPolicy",
+    "trafficDistribution",
 ];
-const SERVICE_PORT: &[&str] = &["name", "protocol", "appProtocol", "port", "targetPort", "nodePort"];
+const SERVICE_PORT: &[&str] = &[
+    "name",
+    "protocol",
+    "appProtocol",
+    "port",
+    "targetPort",
+    "nodePort",
+];
 
 fn top_level(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "ConfigMap" => &["apiVersion", "kind", "metadata", "data", "binaryData", "immutable"],
-        "Secret" => &["apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"],
-        "ServiceAccount" => &["apiVersion", "kind", "metadata", "secrets", "imagePullSecrets", "automountServiceAccountToken"],
+        "ConfigMap" => &[
+            "apiVersion",
+            "kind",
+            "metadata",
+            "data",
+            "binaryData",
+            "immutable",
+        ],
+        "Secret" => &[
+            "apiVersion",
+            "kind",
+            "metadata",
+            "data",
+            "stringData",
+            "type",
+            "immutable",
+        ],
+        "ServiceAccount" => &[
+            "apiVersion",
+            "kind",
+            "metadata",
+            "secrets",
+            "imagePullSecrets",
+            "automountServiceAccountToken",
+        ],
         "Role" => &["apiVersion", "kind", "metadata", "rules"],
         "ClusterRole" => &["apiVersion", "kind", "metadata", "rules", "aggregationRule"],
-        "RoleBinding" | "ClusterRoleBinding" => &["apiVersion", "kind", "metadata", "subjects", "roleRef"],
+        "RoleBinding" | "ClusterRoleBinding" => {
+            &["apiVersion", "kind", "metadata", "subjects", "roleRef"]
+        }
         "Lease" | "NetworkPolicy" => &["apiVersion", "kind", "metadata", "spec"],
         _ => &["apiVersion", "kind", "metadata", "spec", "status"],
     })
@@ -643,10 +1016,19 @@ fn allowed(kind: &str, path: &[&str]) -> Option<&'static [&'static str]> {
         ["spec", "template"] if workload => Some(&["metadata", "spec"]),
         ["spec", "template", "metadata"] if workload => Some(META_KEYS),
         ["spec", "template", "spec"] if workload => Some(POD_SPEC),
-        ["spec", "template", "spec", "containers" | "initContainers"] if workload => Some(CONTAINER),
+        ["spec", "template", "spec", "containers" | "initContainers"] if workload => {
+            Some(CONTAINER)
+        }
         ["spec", "jobTemplate", "spec"] if kind == "CronJob" => Some(JOB_SPEC),
         ["spec", "jobTemplate", "spec", "template", "spec"] if kind == "CronJob" => Some(POD_SPEC),
-        ["spec", "jobTemplate", "spec", "template", "spec", "containers" | "initContainers"] if kind == "CronJob" => Some(CONTAINER),
+        [
+            "spec",
+            "jobTemplate",
+            "spec",
+            "template",
+            "spec",
+            "containers" | "initContainers",
+        ] if kind == "CronJob" => Some(CONTAINER),
         _ => None,
     }
 }
@@ -682,12 +1064,24 @@ pub(crate) fn unknown_fields(t: &ResourceType, version: &str, o: &Value) -> Vec<
     out
 }
 
-fn builtin_unknown<'v>(kind: &str, v: &'v Value, names: &mut Vec<&'v str>, prefix: &str, out: &mut Vec<String>) {
+fn builtin_unknown<'v>(
+    kind: &str,
+    v: &'v Value,
+    names: &mut Vec<&'v str>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
     match v {
         Value::Object(m) => {
-            let Some(keys) = allowed(kind, names) else { return };
+            let Some(keys) = allowed(kind, names) else {
+                return;
+            };
             for (k, c) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 if !keys.contains(&k.as_str()) {
                     out.push(p);
                     continue;
@@ -707,11 +1101,18 @@ fn builtin_unknown<'v>(kind: &str, v: &'v Value, names: &mut Vec<&'v str>, prefi
 }
 
 fn preserves(node: &Value) -> bool {
-    node.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool) == Some(true)
+    node.get("x-kubernetes-preserve-unknown-fields")
+        .and_then(Value::as_bool)
+        == Some(true)
 }
 
 fn schema_unknown(node: &Value, v: &Value, prefix: String, out: &mut Vec<String>) {
-    if preserves(node) || node.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true) {
+    if preserves(node)
+        || node
+            .get("x-kubernetes-embedded-resource")
+            .and_then(Value::as_bool)
+            == Some(true)
+    {
         return;
     }
     match v {
@@ -724,7 +1125,9 @@ fn schema_unknown(node: &Value, v: &Value, prefix: String, out: &mut Vec<String>
                 }
                 return;
             }
-            let Some(props) = node.get("properties").and_then(Value::as_object) else { return };
+            let Some(props) = node.get("properties").and_then(Value::as_object) else {
+                return;
+            };
             for (k, c) in m {
                 match props.get(k) {
                     Some(child) => schema_unknown(child, c, format!("{prefix}.{k}"), out),
@@ -736,6 +1139,39 @@ fn schema_unknown(node: &Value, v: &Value, prefix: String, out: &mut Vec<String>
             if let Some(it) = node.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     schema_unknown(it, item, format!("{prefix}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Structural defaulting of custom resources: fill `default` values of missing properties in
+/// objects that are present (recursively, through arrays).
+pub(crate) fn apply_schema_defaults(node: &Value, v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(props) = node.get("properties").and_then(Value::as_object) {
+                for (k, child) in props {
+                    match m.get_mut(k) {
+                        Some(cv) => apply_schema_defaults(child, cv),
+                        None => {
+                            if let Some(d) = child.get("default") {
+                                m.insert(k.clone(), d.clone());
+                            }
+                        }
+                    }
+                }
+            } else if let Some(ap) = node.get("additionalProperties").filter(|a| a.is_object()) {
+                for (_, cv) in m.iter_mut() {
+                    apply_schema_defaults(ap, cv);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(it) = node.get("items") {
+                for item in items {
+                    apply_schema_defaults(it, item);
                 }
             }
         }
@@ -821,8 +1257,15 @@ mod tests {
 
     #[test]
     fn dotted_paths() {
-        let mut o = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "imagee": "x"}]}}}});
-        drop_unknown(&mut o, &["spec.template.spec.containers[0].imagee".to_string()]);
-        assert_eq!(o, json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}}));
+        let mut o =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "imagee": "x"}]}}}});
+        drop_unknown(
+            &mut o,
+            &["spec.template.spec.containers[0].imagee".to_string()],
+        );
+        assert_eq!(
+            o,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}})
+        );
     }
 }

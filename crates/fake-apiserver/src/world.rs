@@ -47,7 +47,10 @@ struct Task {
 impl Ord for Task {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap, we want the earliest first.
-        other.due.cmp(&self.due).then_with(|| other.seq.cmp(&self.seq))
+        other
+            .due
+            .cmp(&self.due)
+            .then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -114,14 +117,20 @@ impl World {
     }
 
     pub fn get(&self, key: &str, ns: &str, name: &str) -> Option<&Value> {
-        self.tables.get(key)?.get(&(ns.to_string(), name.to_string()))
+        self.tables
+            .get(key)?
+            .get(&(ns.to_string(), name.to_string()))
     }
 
     /// All objects of one type, optionally in one namespace, sorted by namespace and name.
     pub fn list(&self, key: &str, ns: Option<&str>) -> Vec<&Value> {
-        let Some(table) = self.tables.get(key) else { return Vec::new() };
-        let mut items: Vec<(&(String, String), &Value)> =
-            table.iter().filter(|((n, _), _)| ns.is_none_or(|want| want == n)).collect();
+        let Some(table) = self.tables.get(key) else {
+            return Vec::new();
+        };
+        let mut items: Vec<(&(String, String), &Value)> = table
+            .iter()
+            .filter(|((n, _), _)| ns.is_none_or(|want| want == n))
+            .collect();
         items.sort_by(|a, b| a.0.cmp(b.0));
         items.into_iter().map(|(_, v)| v).collect()
     }
@@ -145,7 +154,9 @@ impl World {
             meta.insert("resourceVersion".into(), json!(self.rv.to_string()));
         }
         let table = self.tables.entry(key.to_string()).or_default();
-        let existed = table.insert((ns.to_string(), name.to_string()), obj.clone()).is_some();
+        let existed = table
+            .insert((ns.to_string(), name.to_string()), obj.clone())
+            .is_some();
         self.emit(WatchEvent {
             type_key: key.to_string(),
             namespace: ns.to_string(),
@@ -158,8 +169,12 @@ impl World {
 
     /// Remove an object; the DELETED event carries a fresh resourceVersion.
     pub fn remove(&mut self, key: &str, ns: &str, name: &str) -> Option<Value> {
-        let mut obj = self.tables.get_mut(key)?.remove(&(ns.to_string(), name.to_string()))?;
-        self.rollouts.remove(&(key.to_string(), ns.to_string(), name.to_string()));
+        let mut obj = self
+            .tables
+            .get_mut(key)?
+            .remove(&(ns.to_string(), name.to_string()))?;
+        self.rollouts
+            .remove(&(key.to_string(), ns.to_string(), name.to_string()));
         self.rv += 1;
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), json!(self.rv.to_string()));
@@ -184,8 +199,11 @@ impl World {
 
     /// Remove every object of one type (CRD deletion).
     pub fn drop_table(&mut self, key: &str) {
-        let names: Vec<(String, String)> =
-            self.tables.get(key).map(|t| t.keys().cloned().collect()).unwrap_or_default();
+        let names: Vec<(String, String)> = self
+            .tables
+            .get(key)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
         for (ns, name) in names {
             self.remove(key, &ns, &name);
         }
@@ -209,7 +227,15 @@ impl World {
 
     pub fn schedule(&mut self, after: Duration, kind: TaskKind) {
         self.task_seq += 1;
-        self.tasks.push(Task { due: Instant::now() + after, seq: self.task_seq, kind });
+        let now = Instant::now();
+        let due = now
+            .checked_add(after)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
+        self.tasks.push(Task {
+            due,
+            seq: self.task_seq,
+            kind,
+        });
     }
 
     /// Tasks due by `now`, earliest first.

@@ -461,11 +461,7 @@ impl Reader<'_> {
                         ReplacementSource::File(self.string(p, "replacements[].path")?)
                     }
                     _ => {
-                        self.check_keys(
-                            item,
-                            &["source", "targets", "sourceValue"],
-                            "a `replacements` entry",
-                        )?;
+                        self.check_keys(item, &["source", "targets"], "a `replacements` entry")?;
                         ReplacementSource::Inline(item.clone())
                     }
                 };

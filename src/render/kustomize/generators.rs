@@ -342,7 +342,7 @@ fn merge_data(res: &mut Res, old: &Res, field: &str) {
 fn encode_base64(bytes: &[u8]) -> String {
     const LINE: usize = 70;
     let enc = B64.encode(bytes);
-    if enc.len() / LINE + 1 <= 1 {
+    if enc.len() < LINE {
         return enc;
     }
     let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);

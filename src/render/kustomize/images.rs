@@ -12,8 +12,10 @@ use super::file::{ImageArgs, Kustomization};
 pub fn run(k: &Kustomization, ra: &mut [Res]) {
     for img in &k.images {
         // kustomize uses the name as a regular expression, unescaped.
-        let Ok(pattern) = Regex::new(&format!("^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$", img.name))
-        else {
+        let Ok(pattern) = Regex::new(&format!(
+            "^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9]*)?$",
+            img.name
+        )) else {
             continue;
         };
         for r in ra.iter_mut() {

@@ -27,12 +27,12 @@ pub fn run(ctx: &Ctx<'_>, k: &Kustomization, ra: &mut [Res]) -> Result<(), Rende
         {
             meta.set("namespace", value());
         }
-        if id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding" {
-            if let Some(items) = r.node_mut().get_mut("subjects").and_then(Node::items_mut) {
-                for s in items.iter_mut() {
-                    if s.path_name(&["name"]) == Some("default") && s.is_map() {
-                        s.set("namespace", value());
-                    }
+        if (id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding")
+            && let Some(items) = r.node_mut().get_mut("subjects").and_then(Node::items_mut)
+        {
+            for s in items.iter_mut() {
+                if s.path_name(&["name"]) == Some("default") && s.is_map() {
+                    s.set("namespace", value());
                 }
             }
         }

@@ -112,6 +112,7 @@ fn apply_smp(
         r.store_prev();
     }
     let group = r.obj.group().to_string();
+    let api_version = r.obj.api_version().to_string();
     let merged = Patcher {
         group: &group,
         kind: &kind,
@@ -122,6 +123,8 @@ fn apply_smp(
         return Ok(false);
     }
     if !allow_kind_change {
+        r.node_mut()
+            .set("apiVersion", Node::string(api_version.as_str()));
         r.node_mut().set("kind", Node::string(kind.as_str()));
     }
     if !allow_name_change {

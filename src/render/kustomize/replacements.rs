@@ -130,13 +130,12 @@ pub fn run(ctx: &mut Ctx<'_>, k: &Kustomization, ra: &mut [Res]) -> Result<(), R
 }
 
 fn replace(ra: &mut [Res], rep: &Node) -> Result<(), String> {
-    let value = match (rep.get("source"), rep.get("sourceValue")) {
-        (Some(_), Some(_)) => return Err("set `source` or `sourceValue`, not both".to_string()),
-        (None, Some(v)) => v.clone(),
-        (Some(src), None) => source_value(ra, src)?,
-        (None, None) => return Err("a replacement needs `source` or `sourceValue`".to_string()),
-    };
+    // kustomize 5.5 needs a source and at least one target (no `sourceValue`).
     let targets = rep.get("targets").map_or(&[][..], Node::items);
+    let (Some(src), false) = (rep.get("source"), targets.is_empty()) else {
+        return Err("replacements must specify a source and at least one target".to_string());
+    };
+    let value = source_value(ra, src)?;
     for t in targets {
         let select = t
             .get("select")

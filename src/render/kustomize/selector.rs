@@ -20,10 +20,9 @@ pub struct Selector {
     pub annotations: Option<LabelSelector>,
 }
 
-/// A selector field: the text as written and its anchored regular expression.
+/// A selector field: its anchored regular expression.
 #[derive(Clone, Debug)]
 pub struct Pattern {
-    pub text: String,
     regex: Regex,
 }
 
@@ -31,10 +30,7 @@ impl Pattern {
     pub fn new(text: &str) -> Result<Pattern, String> {
         let regex = Regex::new(&format!("^(?:{text})$"))
             .map_err(|e| format!("invalid regular expression `{text}`: {e}"))?;
-        Ok(Pattern {
-            text: text.to_string(),
-            regex,
-        })
+        Ok(Pattern { regex })
     }
 
     pub fn is_match(&self, s: &str) -> bool {

@@ -285,15 +285,29 @@ impl Patcher<'_> {
                 }
             }
             ListMerge::Keyed(keys) => {
-                let mut remaining: Vec<Option<Node>> = old.into_iter().map(Some).collect();
+                // kyaml puts the patch's elements first, then the rest of the original list.
+                // With several merge keys (ports: number and protocol) it re-appends every
+                // original element, so originals keep their order after new elements.
+                // Only keys that some element sets count (kyaml's validateKeys).
+                let multi_key = keys
+                    .iter()
+                    .filter(|k| {
+                        old.iter()
+                            .chain(patch.items())
+                            .any(|e| e.get(k).and_then(Node::text).is_some_and(|t| !t.is_empty()))
+                    })
+                    .count()
+                    > 1;
+                let mut slots: Vec<Option<Node>> = old.into_iter().map(Some).collect();
+                let mut patched: Vec<Node> = Vec::new();
                 for p in patch.items() {
-                    let found = remaining
+                    let found = slots
                         .iter()
                         .position(|o| o.as_ref().is_some_and(|o| keys_match(o, p, keys)));
                     let delete = directive(p) == Some("delete");
                     match found {
                         Some(i) => {
-                            let Some(mut elem) = remaining[i].take() else {
+                            let Some(mut elem) = slots[i].take() else {
                                 continue;
                             };
                             if delete {
@@ -306,17 +320,22 @@ impl Patcher<'_> {
                             } else {
                                 elem = p.clone();
                             }
-                            out.push(elem);
+                            if multi_key {
+                                slots[i] = Some(elem);
+                            } else {
+                                patched.push(elem);
+                            }
                         }
                         None if delete => {}
                         None => {
                             let mut v = p.clone();
                             strip_directives(&mut v);
-                            out.push(v);
+                            patched.push(v);
                         }
                     }
                 }
-                out.extend(remaining.into_iter().flatten());
+                out.extend(patched);
+                out.extend(slots.into_iter().flatten());
             }
             ListMerge::Replace => unreachable!("handled above"),
         }
