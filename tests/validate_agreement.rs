@@ -3,7 +3,8 @@
 //! valid/invalid verdict for every object, except for the defects listed in `ONLY_KUBESHIP`,
 //! which the API server rejects and kubernetes-validate's schemas cannot see.
 //!
-//! Needs python3 and kubernetes-validate: it is looked up as `$KUBESHIP_KV_PYTHON`, else
+//! Needs python3 and kubernetes-validate: the Python is `$KUBESHIP_KV_PYTHON`, else the one
+//! next to a `kubernetes-validate` on PATH (the venv `.ci/run` installs), else
 //! `bench/validate/.venv/bin/python` (`bench/validate/run.sh` installs it there). Without it
 //! the test says so and passes.
 
@@ -37,14 +38,25 @@ const ONLY_KUBESHIP: &[(&str, &str)] = &[
 
 fn oracle() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var_os("KUBESHIP_KV_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("bench/validate/.venv/bin/python"));
-    let ok = Command::new(&python)
-        .args(["-c", "import kubernetes_validate"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(python)
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("KUBESHIP_KV_PYTHON") {
+        candidates.push(PathBuf::from(p));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.join("kubernetes-validate").is_file() {
+                candidates.push(dir.join("python"));
+                candidates.push(dir.join("python3"));
+            }
+        }
+    }
+    candidates.push(root.join("bench/validate/.venv/bin/python"));
+    candidates.into_iter().find(|python| {
+        Command::new(python)
+            .args(["-c", "import kubernetes_validate"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
 
 struct Defect {
