@@ -483,26 +483,46 @@ impl Schemas {
 
 /// Runs `f` for 0..n in order, on all cores when there are at least `min` items.
 fn run_parallel<T: Send>(n: usize, min: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(8);
     if threads < 2 || n < min {
         return (0..n).map(f).collect();
     }
-    let chunk = n.div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let lo = (t * chunk).min(n);
-                let hi = ((t + 1) * chunk).min(n);
-                s.spawn(move || (lo..hi).map(f).collect::<Vec<T>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    // Small blocks handed out in turn keep every core busy to the end; the calling thread
+    // works too.
+    const BLOCK: usize = 16;
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let lo = next.fetch_add(BLOCK, Ordering::Relaxed);
+            if lo >= n {
+                break;
+            }
+            for i in lo..(lo + BLOCK).min(n) {
+                done.push((i, f(i)));
+            }
+        }
+        done
+    };
+    let parts = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut parts = vec![work()];
+        parts.extend(helpers.into_iter().map(|h| h.join().unwrap_or_default()));
+        parts
+    });
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for (i, t) in parts.into_iter().flatten() {
+        slots[i] = Some(t);
+    }
+    // A helper that panicked left holes: redo those here (and panic here, if it must).
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| t.unwrap_or_else(|| f(i)))
+        .collect()
 }
 
 /// Decides each object's schema and reports API version problems.
