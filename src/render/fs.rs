@@ -156,11 +156,17 @@ pub fn is_remote(reference: &str) -> bool {
 }
 
 /// Entries of `dir` sorted by name (byte order, as Go's filepath.Walk), skipping hidden ones.
-pub fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+/// Each entry comes with whether it is a symlink (from the directory listing, no extra
+/// system call).
+pub fn sorted_entries(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
+    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
+        .map(|e| {
+            // Unknown types are treated as symlinks: checked the careful way.
+            let link = e.file_type().map_or(true, |t| t.is_symlink());
+            (e.path(), link)
+        })
         .collect();
     entries.sort();
     Ok(entries)

@@ -37,15 +37,20 @@ fn walk(
     }
     let entries = super::fs::sorted_entries(dir)
         .map_err(|e| RenderError::plain(format!("cannot list {}: {e}", fs.rel(dir))))?;
-    for path in entries {
-        // Symlinks must stay inside the repository like every other reference.
-        let resolved = match fs.contain(&path) {
-            Ok(p) => p,
-            Err(_) => {
-                return Err(RenderError::plain(format!(
-                    "{} is a symlink that leads outside the repository root",
-                    fs.rel(&path)
-                )));
+    for (path, is_link) in entries {
+        // Symlinks must stay inside the repository like every other reference; anything
+        // else inside `dir` (already inside the root) is too.
+        let resolved = if !is_link {
+            path.clone()
+        } else {
+            match fs.contain(&path) {
+                Ok(p) => p,
+                Err(_) => {
+                    return Err(RenderError::plain(format!(
+                        "{} is a symlink that leads outside the repository root",
+                        fs.rel(&path)
+                    )));
+                }
             }
         };
         if resolved.is_dir() {
