@@ -619,7 +619,7 @@ impl Resolve<'_> {
                 }
             };
         }
-        if apis::is_builtin_group(group, self.set.has_group(group)) {
+        if apis::is_builtin_group(group, schemas::any_set_has_group(group)) {
             if change.is_some() {
                 // A deprecated version the embedded set no longer has: nothing to check against.
                 return Target::None;

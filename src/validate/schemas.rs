@@ -39,6 +39,12 @@ pub(crate) fn select_set(minor: u32) -> (&'static SchemaSet, bool) {
     (best, best.minor == minor)
 }
 
+/// Whether any embedded version serves the API group.
+pub(crate) fn any_set_has_group(group: &str) -> bool {
+    SETS.iter()
+        .any(|s| s.kinds.iter().any(|k| k.group == group))
+}
+
 /// The embedded minor versions, ascending.
 pub fn embedded_versions() -> Vec<String> {
     SETS.iter().map(|s| format!("1.{}", s.minor)).collect()
@@ -55,10 +61,6 @@ impl SchemaSet {
             .binary_search_by(|k| (k.group, k.kind, k.version).cmp(&(group, kind, version)))
             .ok()
             .map(|i| &self.kinds[i])
-    }
-
-    pub(crate) fn has_group(&self, group: &str) -> bool {
-        self.kinds.iter().any(|k| k.group == group)
     }
 
     /// Every kind of a group (any version).
