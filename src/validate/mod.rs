@@ -484,10 +484,13 @@ impl Schemas {
 /// Runs `f` for 0..n in order, on all cores when there are at least `min` items.
 fn run_parallel<T: Send>(n: usize, min: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    if n < min {
+        return (0..n).map(f).collect();
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(8);
-    if threads < 2 || n < min {
+    if threads < 2 {
         return (0..n).map(f).collect();
     }
     // Small blocks handed out in turn keep every core busy to the end; the calling thread
