@@ -327,13 +327,24 @@ impl Schemas {
             }
         }
         for (i, t) in targets.iter().enumerate() {
-            if let (Target::File(p), Some(e)) = (t, failed.get(t)) {
-                let pos = value_pos(&objects[i].node, "kind");
-                per_object[i].push(RawFinding::new(
+            let Some(e) = failed.get(t) else { continue };
+            let pos = value_pos(&objects[i].node, "kind");
+            match t {
+                Target::File(p) => per_object[i].push(RawFinding::new(
                     Rule::CrdSchema,
                     pos,
                     format!("schema file {} cannot be used: {}", rel(p, opts), short(e)),
-                ));
+                )),
+                Target::Builtin(k) => per_object[i].push(RawFinding::new(
+                    Rule::Schema,
+                    pos,
+                    format!(
+                        "the embedded schema of {} cannot be compiled, so this object was not checked against it (a kubeship bug, please report it): {}",
+                        k.kind,
+                        short(e)
+                    ),
+                )),
+                Target::Crd(..) | Target::None => {}
             }
         }
 

@@ -405,6 +405,23 @@ mod tests {
     }
 
     #[test]
+    fn every_embedded_kind_compiles() {
+        let cache = BuiltinCache::default();
+        let mut failures = Vec::new();
+        for set in SETS {
+            for k in set.kinds {
+                if let Err(e) = cache.builtin(set, k, true) {
+                    failures.push(format!(
+                        "1.{} {}/{} {}: {e}",
+                        set.minor, k.group, k.version, k.kind
+                    ));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
     fn strict_closes_only_objects_with_properties() {
         let mut s = json!({
             "type": "object",
