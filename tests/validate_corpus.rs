@@ -166,6 +166,14 @@ const CASES: &[Case] = &[
         "must be `backups.shop.example.com`",
     ),
     case(
+        "missing-api-version",
+        Rule::Schema,
+        "app.yaml",
+        1,
+        1,
+        "missing required field `apiVersion`",
+    ),
+    case(
         "container-name",
         Rule::InvalidName,
         "app.yaml",

@@ -454,17 +454,22 @@ impl Schemas {
             );
             place(raw, index, &mut findings);
         }
+        let mut reparsed: HashMap<FileId, Vec<Node>> = HashMap::new();
         for w in &set.warnings {
             let not_object = w.message.contains("not a Kubernetes object");
-            let raw = RawFinding {
-                rule: if not_object {
-                    Rule::NotAnObject
-                } else {
-                    Rule::Render
-                },
-                pos: w.pos,
-                message: w.message.clone(),
-                fixed: (!not_object).then_some(Severity::Warning),
+            let raw = if not_object {
+                half_object(&set.sources, w.pos, &mut reparsed).unwrap_or(RawFinding::new(
+                    Rule::NotAnObject,
+                    w.pos,
+                    w.message.clone(),
+                ))
+            } else {
+                RawFinding {
+                    rule: Rule::Render,
+                    pos: w.pos,
+                    message: w.message.clone(),
+                    fixed: Some(Severity::Warning),
+                }
             };
             place(raw, None, &mut findings);
         }
@@ -1009,6 +1014,37 @@ fn display(o: &Object) -> String {
         id.name = "<no name>".into();
     }
     id.to_string()
+}
+
+/// A document the renderer skipped as "not a Kubernetes object" that has `kind` or
+/// `apiVersion` but not both is a broken object, not a stray document: an error.
+fn half_object(
+    sources: &Sources,
+    pos: Pos,
+    cache: &mut HashMap<FileId, Vec<Node>>,
+) -> Option<RawFinding> {
+    if pos.file == FileId::GENERATED {
+        return None;
+    }
+    let roots = cache.entry(pos.file).or_insert_with(|| {
+        crate::manifest::yaml::parse_stream(&sources.file(pos.file).text, pos.file)
+            .map(|docs| docs.into_iter().filter_map(|d| d.root).collect())
+            .unwrap_or_default()
+    });
+    let root = roots.iter().find(|r| r.pos == pos)?;
+    let has = |k: &str| root.get(k).is_some_and(|v| !v.is_null());
+    let missing = match (has("apiVersion"), has("kind")) {
+        (true, false) => "kind",
+        (false, true) => "apiVersion",
+        _ => return None,
+    };
+    Some(RawFinding::new(
+        Rule::Schema,
+        pos,
+        format!(
+            "missing required field `{missing}`: every Kubernetes object needs apiVersion and kind (the document was skipped)"
+        ),
+    ))
 }
 
 /// The object a position falls in: the last object of that file starting at or before it.
