@@ -3,6 +3,8 @@
 #
 #   bench/validate/run.sh            # 5,000 manifests, as one stream and as 5,000 files
 #   COUNT=1000 RUNS=5 bench/validate/run.sh
+#   KUBESHIP_BIN=target/x86_64-unknown-linux-musl/release/kubeship bench/validate/run.sh
+#                                    # another build, e.g. the static musl + mimalloc one
 #
 # Builds kubeship in release mode, generates the corpus (bench/validate/generate.py), installs
 # kubernetes-validate into bench/validate/.venv and hyperfine (apt) when missing, then prints
@@ -22,10 +24,13 @@ KV_RUNS=${KV_RUNS:-1}
 K8S=${K8S:-1.33}
 KUBECONFORM_RATE=${KUBECONFORM_RATE:-6000}
 work=${WORK:-$root/target/bench-validate}
-bin=$root/target/release/kubeship
-
-echo "== building kubeship (release)"
-(cd "$root" && cargo build --release --bin kubeship --quiet)
+if [ -n "${KUBESHIP_BIN:-}" ]; then
+  bin=$(cd "$root" && realpath "$KUBESHIP_BIN")
+else
+  bin=$root/target/release/kubeship
+  echo "== building kubeship (release)"
+  (cd "$root" && cargo build --release --bin kubeship --quiet)
+fi
 
 if [ ! -f "$work/corpus-$COUNT/stream/all.yaml" ]; then
   echo "== generating $COUNT manifests"
