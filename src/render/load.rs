@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::manifest::yaml::parse_stream;
+use crate::manifest::yaml::{Document, parse_stream};
 use crate::manifest::{FileId, Node, Object, Origin, Pos};
 
 use super::{DuplicateKeyNote, RenderError, RenderedSet, RepoFs};
@@ -35,6 +35,15 @@ pub fn load_text(
 ) -> Result<(Vec<Object>, Vec<NotAnObject>), RenderError> {
     let docs =
         parse_stream(text, file).map_err(|e| RenderError::at(&fs.sources, e.pos, e.message))?;
+    Ok(load_docs(file, docs, out))
+}
+
+/// The objects of documents already parsed from `file`.
+pub fn load_docs(
+    file: FileId,
+    docs: Vec<Document>,
+    out: &mut RenderedSet,
+) -> (Vec<Object>, Vec<NotAnObject>) {
     let mut objects = Vec::with_capacity(docs.len());
     let mut others = Vec::new();
     for doc in docs {
@@ -47,7 +56,7 @@ pub fn load_text(
         let Some(root) = doc.root else { continue };
         push_object(root, file, doc.line, &mut objects, &mut others);
     }
-    Ok((objects, others))
+    (objects, others)
 }
 
 fn push_object(

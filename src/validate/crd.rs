@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::manifest::{Node, Object, Pos};
 
 use super::builtin::SchemaSet;
-use super::schemas::{self, BuiltinCache, OBJECT_META};
+use super::schemas::{self, OBJECT_META};
 
 /// One CustomResourceDefinition of the environment.
 pub(crate) struct Crd {
@@ -78,13 +78,7 @@ pub(crate) fn collect(objects: &[Object]) -> Vec<Crd> {
 /// strict when asked (structural: unknown fields are pruned by the API server, so they are
 /// errors under strict field validation), with `apiVersion`, `kind` and the built-in
 /// `metadata` schema at the root.
-pub(crate) fn document(
-    openapi: &Value,
-    strict: bool,
-    close_empty: bool,
-    set: &SchemaSet,
-    cache: &BuiltinCache,
-) -> Value {
+pub(crate) fn document(openapi: &Value, strict: bool, close_empty: bool, set: &SchemaSet) -> Value {
     let mut doc = openapi.clone();
     schemas::openapi_to_json_schema(&mut doc);
     if let Value::Object(m) = &mut doc {
@@ -103,7 +97,7 @@ pub(crate) fn document(
     if strict {
         schemas::close_objects(&mut doc, close_empty);
     }
-    let mut meta = cache.closure(set, OBJECT_META);
+    let mut meta = schemas::closure(set, OBJECT_META);
     if strict {
         for d in meta.values_mut() {
             schemas::close_objects(d, false);

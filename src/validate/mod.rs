@@ -280,22 +280,12 @@ impl Schemas {
                         .schema
                         .as_ref()
                         .ok_or_else(|| "no schema".to_string())?;
-                    let doc = crd::document(schema, opts.strict, true, schema_set, &self.builtin);
-                    let validator = schemas::compile(&doc)?;
-                    Ok(Arc::new(Compiled {
-                        validator,
-                        doc,
-                        strip_nulls: false,
-                    }))
+                    let doc = crd::document(schema, opts.strict, true, schema_set);
+                    Ok(Arc::new(Compiled::custom(doc)?))
                 }
                 Target::File(p) => {
                     let doc = crd::load_file(p, opts.strict)?;
-                    let validator = schemas::compile(&doc)?;
-                    Ok(Arc::new(Compiled {
-                        validator,
-                        doc,
-                        strip_nulls: false,
-                    }))
+                    Ok(Arc::new(Compiled::custom(doc)?))
                 }
                 Target::None => Err("no schema".to_string()),
             }
@@ -780,7 +770,7 @@ fn schema_findings(c: &Compiled, obj: &Object, out: &mut Vec<RawFinding>) {
         let instance: &Json = err.instance();
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known = schemas::known_properties(&c.doc, &path);
+                let known = schemas::known_properties(c.doc(), &path);
                 for name in unexpected {
                     let mut p = path.clone();
                     p.push(Seg::Key(name.clone()));

@@ -6,7 +6,7 @@
 //! Must not: read files, walk objects or build findings.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value, json};
 
@@ -19,10 +19,33 @@ pub(crate) const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Objec
 /// A compiled schema and the document it came from.
 pub(crate) struct Compiled {
     pub validator: jsonschema::Validator,
-    pub doc: Value,
+    /// The document, for "did you mean" hints. Built-in documents are large and rarely
+    /// needed after compiling, so they are dropped and rebuilt on first use.
+    doc: OnceLock<Value>,
+    rebuild: Option<(&'static SchemaSet, &'static BuiltinKind, bool)>,
     /// Built-in kinds are decoded by Go: a `null` field means "not set", so nulls are dropped
     /// before validation. Custom resources keep them (`nullable` decides).
     pub strip_nulls: bool,
+}
+
+impl Compiled {
+    /// A compiled custom resource schema, keeping its document.
+    pub(crate) fn custom(doc: Value) -> Result<Compiled, String> {
+        let validator = compile(&doc)?;
+        Ok(Compiled {
+            validator,
+            doc: OnceLock::from(doc),
+            rebuild: None,
+            strip_nulls: false,
+        })
+    }
+
+    pub(crate) fn doc(&self) -> &Value {
+        self.doc.get_or_init(|| match self.rebuild {
+            Some((set, kind, strict)) => builtin_document(set, kind, strict),
+            None => Value::Null,
+        })
+    }
 }
 
 /// The embedded schema set for a requested `1.x` version: the exact one, else the nearest
@@ -85,51 +108,42 @@ type BuiltinKey = (u32, &'static str, bool);
 /// Compiled built-in validators, shared by every environment of a run.
 #[derive(Default)]
 pub(crate) struct BuiltinCache {
-    parsed: Mutex<HashMap<&'static str, Arc<Value>>>,
     compiled: Mutex<HashMap<BuiltinKey, Arc<Compiled>>>,
 }
 
+/// `$defs` holding `root` and every definition it reaches.
+pub(crate) fn closure(set: &SchemaSet, root: &str) -> Map<String, Value> {
+    let mut defs = Map::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(name) = todo.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let Some(text) = set.def_text(&name) else {
+            continue;
+        };
+        let schema: Value = serde_json::from_str(text).unwrap_or(Value::Bool(true));
+        collect_refs(&schema, &mut todo);
+        defs.insert(name, schema);
+    }
+    defs
+}
+
+/// The JSON Schema document of a built-in kind.
+fn builtin_document(set: &SchemaSet, kind: &BuiltinKind, strict: bool) -> Value {
+    let mut doc = json!({ "$ref": format!("{DEFS_PREFIX}{}", kind.def) });
+    doc["$defs"] = Value::Object(closure(set, kind.def));
+    if strict {
+        close_objects(&mut doc, false);
+    }
+    doc
+}
+
 impl BuiltinCache {
-    fn parsed(&self, text: &'static str) -> Arc<Value> {
-        if let Some(v) = self
-            .parsed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(text)
-        {
-            return v.clone();
-        }
-        // Parsed outside the lock; a race only parses twice.
-        let v = Arc::new(serde_json::from_str(text).unwrap_or(Value::Bool(true)));
-        self.parsed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(text, v.clone());
-        v
-    }
-
-    /// `$defs` holding `root` and every definition it reaches.
-    pub(crate) fn closure(&self, set: &SchemaSet, root: &str) -> Map<String, Value> {
-        let mut defs = Map::new();
-        let mut todo = vec![root.to_string()];
-        while let Some(name) = todo.pop() {
-            if defs.contains_key(&name) {
-                continue;
-            }
-            let Some(text) = set.def_text(&name) else {
-                continue;
-            };
-            let schema = self.parsed(text);
-            collect_refs(&schema, &mut todo);
-            defs.insert(name, (*schema).clone());
-        }
-        defs
-    }
-
     /// The validator of a built-in kind, compiled on first use.
     pub(crate) fn builtin(
         &self,
-        set: &SchemaSet,
+        set: &'static SchemaSet,
         kind: &'static BuiltinKind,
         strict: bool,
     ) -> Result<Arc<Compiled>, String> {
@@ -142,16 +156,11 @@ impl BuiltinCache {
         {
             return Ok(c.clone());
         }
-        let defs = self.closure(set, kind.def);
-        let mut doc = json!({ "$ref": format!("{DEFS_PREFIX}{}", kind.def) });
-        doc["$defs"] = Value::Object(defs);
-        if strict {
-            close_objects(&mut doc, false);
-        }
-        let validator = compile(&doc)?;
+        let validator = compile(&builtin_document(set, kind, strict))?;
         let compiled = Arc::new(Compiled {
             validator,
-            doc,
+            doc: OnceLock::new(),
+            rebuild: Some((set, kind, strict)),
             strip_nulls: true,
         });
         self.compiled
@@ -392,12 +401,11 @@ mod tests {
 
     #[test]
     fn every_kind_has_its_definitions() {
-        let cache = BuiltinCache::default();
         for set in SETS {
             assert!(set.kinds.len() > 80, "{} kinds", set.kinds.len());
             let d = set.kind("apps", "v1", "Deployment").expect("Deployment");
             assert!(d.namespaced);
-            let defs = cache.closure(set, d.def);
+            let defs = closure(set, d.def);
             assert!(defs.contains_key("io.k8s.api.core.v1.PodSpec"));
             assert!(defs.contains_key(OBJECT_META));
             assert!(!set.kind("", "v1", "Namespace").unwrap().namespaced);
