@@ -21,6 +21,9 @@ enum Item {
     Stop(RenderError),
 }
 
+/// A plain file read and registered as a source, or why it could not be.
+type Read = Result<(FileId, Arc<str>), String>;
+
 /// Files of at least this many are parsed on all cores.
 const PARALLEL_FILES: usize = 32;
 
@@ -36,7 +39,7 @@ pub fn render_folder(
     // Read every plain file (registering it as a source), parse them (in parallel when there
     // are many), then assemble objects strictly in path order; the first problem in that
     // order is the one reported, as when going one file at a time.
-    let reads: Vec<Option<Result<(FileId, Arc<str>), String>>> = items
+    let reads: Vec<Option<Read>> = items
         .iter()
         .map(|item| match item {
             Item::File(path) => Some(fs.read(path)),
