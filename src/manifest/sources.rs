@@ -4,6 +4,7 @@
 //! position can be shown as `path:line:col` with the offending source line.
 //! Must not: read from disk (the renderer hands files in) or interpret their content.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::node::{FileId, Pos};
@@ -18,6 +19,8 @@ pub struct SourceFile {
 #[derive(Clone, Debug)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    /// Path -> index in `files`, so registering thousands of files stays linear.
+    by_path: HashMap<String, u32>,
 }
 
 impl Default for Sources {
@@ -33,16 +36,19 @@ impl Sources {
                 path: "<generated>".to_string(),
                 text: Arc::from(""),
             }],
+            by_path: HashMap::new(),
         }
     }
 
     /// Registers a file and returns its id; the same path registered twice gets the same id.
     pub fn add(&mut self, path: String, text: Arc<str>) -> FileId {
-        if let Some(i) = self.files.iter().rposition(|f| f.path == path) {
-            return FileId(i as u32);
+        if let Some(&i) = self.by_path.get(&path) {
+            return FileId(i);
         }
+        let id = self.files.len() as u32;
+        self.by_path.insert(path.clone(), id);
         self.files.push(SourceFile { path, text });
-        FileId((self.files.len() - 1) as u32)
+        FileId(id)
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {

@@ -190,7 +190,11 @@ impl Builder {
                 });
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq { node, anchor }) = self.stack.pop() {
+                if let Some(Frame::Seq { mut node, anchor }) = self.stack.pop() {
+                    // Streams of thousands of objects are held at once: no spare capacity.
+                    if let Value::Seq(items) = &mut node.value {
+                        items.shrink_to_fit();
+                    }
                     self.push_node(node, anchor)?;
                 }
             }
@@ -203,6 +207,9 @@ impl Builder {
                 }) = self.stack.pop()
                 {
                     self.finish_map(&mut node, merges)?;
+                    if let Value::Map(entries) = &mut node.value {
+                        entries.shrink_to_fit();
+                    }
                     self.push_node(node, anchor)?;
                 }
             }
