@@ -405,6 +405,16 @@ async fn observe_one(
     };
     let (live, dry) = futures::join!(get, api.patch(&dry_path, APPLY_PATCH, &t.body));
     let live = live.map_err(ClusterError::from_api)?;
+    if t.id.kind == "Secret"
+        && t.id.group.is_empty()
+        && let Some(l) = &live
+    {
+        for v in crate::plan::secret_values(l) {
+            if v.trim().len() >= 8 {
+                crate::redact::register(&v);
+            }
+        }
+    }
     let desired = match dry {
         Ok(v) => Desired::Object(v),
         Err(e) => refusal(e, t, created)?,

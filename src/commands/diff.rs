@@ -85,6 +85,7 @@ pub fn render_env(settings: &Settings, env: &Environment) -> Result<RenderedSet,
         )));
     }
     let set = render::render(&settings.repo_root, &dir).map_err(Failure::findings)?;
+    register_secret_values(&set);
     if let Some(d) = set.duplicate_keys.first() {
         return Err(Failure::findings(format!(
             "{}: duplicate key `{}` (first at line {}); Kubernetes would keep only one of them, remove one",
@@ -94,6 +95,23 @@ pub fn render_env(settings: &Settings, env: &Environment) -> Result<RenderedSet,
         )));
     }
     Ok(set)
+}
+
+/// Registers every Secret value of a render with the redactor, so that no message, error or
+/// report of diff, apply or ci can show one (short values are left alone: they would hide
+/// common words).
+pub fn register_secret_values(set: &RenderedSet) {
+    for o in set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "Secret" && o.group().is_empty())
+    {
+        for v in plan::secret_values(&o.node.to_json()) {
+            if v.trim().len() >= 8 {
+                crate::redact::register(&v);
+            }
+        }
+    }
 }
 
 pub fn connect_options(env: &Environment, concurrency: usize) -> ConnectOptions {
@@ -169,6 +187,7 @@ pub fn plan_against_revision(
     } else {
         RenderedSet::default()
     };
+    register_secret_values(&old);
     let mut before: HashMap<_, serde_json::Value> = old
         .objects
         .iter()
