@@ -19,33 +19,34 @@ use crate::settings::{Environment, parse_duration};
 use super::diff::{connect_options, observe_options, render_env};
 
 /// The branch this CI pipeline runs for, and the repository's default branch, if in CI.
-pub fn ci_branches() -> Option<(Option<String>, Option<String>)> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if var("GITLAB_CI").is_some() {
-        return Some((var("CI_COMMIT_BRANCH"), var("CI_DEFAULT_BRANCH")));
+pub fn ci_branches(ci: &crate::notify::CiEnv) -> Option<(Option<String>, Option<String>)> {
+    use crate::notify::Platform;
+    match ci.platform()? {
+        Platform::GitLab => Some((ci.get("CI_COMMIT_BRANCH"), ci.get("CI_DEFAULT_BRANCH"))),
+        Platform::GitHub => {
+            let branch = ci
+                .get("GITHUB_REF")
+                .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
+                .or_else(|| {
+                    ci.get("GITHUB_REF_NAME")
+                        .filter(|_| ci.get("GITHUB_REF_TYPE").as_deref() == Some("branch"))
+                });
+            let default = ci
+                .get("GITHUB_EVENT_PATH")
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|e| {
+                    e.pointer("/repository/default_branch")
+                        .and_then(|b| b.as_str())
+                        .map(str::to_string)
+                });
+            Some((branch, default))
+        }
     }
-    if var("GITHUB_ACTIONS").is_some() {
-        let branch = var("GITHUB_REF")
-            .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
-            .or_else(|| {
-                var("GITHUB_REF_NAME")
-                    .filter(|_| var("GITHUB_REF_TYPE").as_deref() == Some("branch"))
-            });
-        let default = var("GITHUB_EVENT_PATH")
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|e| {
-                e.pointer("/repository/default_branch")
-                    .and_then(|b| b.as_str())
-                    .map(str::to_string)
-            });
-        return Some((branch, default));
-    }
-    None
 }
 
 fn branch_guard(env: &Environment, force: bool) -> Result<(), Failure> {
-    let Some((branch, default)) = ci_branches() else {
+    let Some((branch, default)) = ci_branches(&crate::notify::CiEnv::from_process()) else {
         return Ok(());
     };
     let wanted = env.branch.clone().or(default);

@@ -41,55 +41,26 @@ pub enum Pipeline {
 
 /// Reads the pipeline kind from CI variables.
 pub fn detect(ci: &CiEnv) -> Option<Pipeline> {
-    match ci.platform()? {
-        Platform::GitLab => {
-            let source = ci.get("CI_PIPELINE_SOURCE").unwrap_or_default();
-            if source == "schedule" {
-                return Some(Pipeline::Schedule);
-            }
-            if source == "merge_request_event" || ci.get("CI_MERGE_REQUEST_IID").is_some() {
-                return Some(Pipeline::ChangeRequest {
-                    target: ci.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
-                });
-            }
-            let branch = ci.get("CI_COMMIT_BRANCH");
-            match (&branch, ci.get("CI_DEFAULT_BRANCH")) {
-                (Some(b), Some(d)) if *b == d => {
-                    Some(Pipeline::DefaultBranch { branch: b.clone() })
-                }
-                _ => Some(Pipeline::OtherBranch { branch }),
-            }
+    let platform = ci.platform()?;
+    let (source, target) = match platform {
+        Platform::GitLab => (
+            ci.get("CI_PIPELINE_SOURCE"),
+            ci.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
+        ),
+        Platform::GitHub => (ci.get("GITHUB_EVENT_NAME"), ci.get("GITHUB_BASE_REF")),
+    };
+    let merge_request = platform == Platform::GitLab && ci.get("CI_MERGE_REQUEST_IID").is_some();
+    Some(match source.as_deref() {
+        Some("schedule") => Pipeline::Schedule,
+        Some("merge_request_event" | "pull_request" | "pull_request_target") => {
+            Pipeline::ChangeRequest { target }
         }
-        Platform::GitHub => {
-            let event = ci.get("GITHUB_EVENT_NAME").unwrap_or_default();
-            match event.as_str() {
-                "schedule" => Some(Pipeline::Schedule),
-                "pull_request" | "pull_request_target" => Some(Pipeline::ChangeRequest {
-                    target: ci.get("GITHUB_BASE_REF"),
-                }),
-                _ => {
-                    let branch = ci
-                        .get("GITHUB_REF")
-                        .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string));
-                    let default = ci
-                        .get("GITHUB_EVENT_PATH")
-                        .and_then(|p| std::fs::read_to_string(p).ok())
-                        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                        .and_then(|e| {
-                            e.pointer("/repository/default_branch")
-                                .and_then(|b| b.as_str())
-                                .map(str::to_string)
-                        });
-                    match (&branch, default) {
-                        (Some(b), Some(d)) if *b == d => {
-                            Some(Pipeline::DefaultBranch { branch: b.clone() })
-                        }
-                        _ => Some(Pipeline::OtherBranch { branch }),
-                    }
-                }
-            }
-        }
-    }
+        _ if merge_request => Pipeline::ChangeRequest { target },
+        _ => match super::apply::ci_branches(ci).unwrap_or((None, None)) {
+            (Some(b), Some(d)) if b == d => Pipeline::DefaultBranch { branch: b },
+            (branch, _) => Pipeline::OtherBranch { branch },
+        },
+    })
 }
 
 pub fn run(cli: &Cli, args: &CiArgs, printer: &Printer) -> Result<Exit, Failure> {
@@ -379,8 +350,8 @@ fn image_updates(settings: &Settings, ci: &CiEnv, printer: &Printer) -> Exit {
         let pushed = images::git::push_branch(&plan.repo_root, &branch, auth.as_ref())
             .map_err(images::ImagesError::from)?;
         printer.progress(&format!("image updates pushed to `{branch}` ({pushed:?})"));
-        let target = ci
-            .get("CI_DEFAULT_BRANCH")
+        let target = super::apply::ci_branches(ci)
+            .and_then(|(_, default)| default)
             .or_else(|| crate::git::current_branch(&plan.repo_root))
             .unwrap_or_else(|| "main".to_string());
         let (title, body) = images::report::merge_request(&plan);
@@ -399,5 +370,73 @@ fn image_updates(settings: &Settings, ci: &CiEnv, printer: &Printer) -> Exit {
             printer.error(&format!("image updates: {f}"));
             f.exit
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> CiEnv {
+        CiEnv::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn pipelines_are_detected_from_ci_variables() {
+        assert_eq!(detect(&env(&[])), None);
+        let gl = |extra: &[(&str, &str)]| {
+            let mut v = vec![("GITLAB_CI", "true")];
+            v.extend_from_slice(extra);
+            detect(&env(&v))
+        };
+        assert_eq!(
+            gl(&[("CI_PIPELINE_SOURCE", "schedule")]),
+            Some(Pipeline::Schedule)
+        );
+        assert_eq!(
+            gl(&[
+                ("CI_PIPELINE_SOURCE", "merge_request_event"),
+                ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+            ]),
+            Some(Pipeline::ChangeRequest {
+                target: Some("main".into())
+            })
+        );
+        assert_eq!(
+            gl(&[
+                ("CI_PIPELINE_SOURCE", "push"),
+                ("CI_COMMIT_BRANCH", "main"),
+                ("CI_DEFAULT_BRANCH", "main")
+            ]),
+            Some(Pipeline::DefaultBranch {
+                branch: "main".into()
+            })
+        );
+        assert_eq!(
+            gl(&[
+                ("CI_PIPELINE_SOURCE", "push"),
+                ("CI_COMMIT_BRANCH", "feat"),
+                ("CI_DEFAULT_BRANCH", "main")
+            ]),
+            Some(Pipeline::OtherBranch {
+                branch: Some("feat".into())
+            })
+        );
+        let gh = detect(&env(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_BASE_REF", "main"),
+        ]));
+        assert_eq!(
+            gh,
+            Some(Pipeline::ChangeRequest {
+                target: Some("main".into())
+            })
+        );
     }
 }
