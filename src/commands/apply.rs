@@ -179,7 +179,7 @@ pub fn apply_env(
         let mut live = cluster::observe(
             &cluster,
             &set,
-            &observe_options(env, req.force_conflicts, &req.prune_kinds),
+            &observe_options(env, &cluster, req.force_conflicts, &req.prune_kinds),
         )
         .await?;
         let plan = plan::build(&env.name, live.observations.clone());
@@ -225,7 +225,7 @@ pub fn apply_env(
         let holder = lock::holder_identity();
         let lock = lock::acquire(
             &cluster.api,
-            "default",
+            &env.inventory_namespace,
             &env.name,
             &holder,
             req.lock_timeout,

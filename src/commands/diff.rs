@@ -125,6 +125,7 @@ pub fn connect_options(env: &Environment, concurrency: usize) -> ConnectOptions 
 
 pub fn observe_options(
     env: &Environment,
+    cluster: &cluster::Cluster,
     force_conflicts: bool,
     extra_prune_kinds: &[String],
 ) -> ObserveOptions {
@@ -132,8 +133,8 @@ pub fn observe_options(
     prune_kinds.extend(extra_prune_kinds.iter().cloned());
     ObserveOptions {
         environment: env.name.clone(),
-        inventory_namespace: "default".into(),
-        default_namespace: "default".into(),
+        inventory_namespace: env.inventory_namespace.clone(),
+        default_namespace: cluster.default_namespace.clone(),
         prune_kinds,
         force_conflicts,
     }
@@ -148,7 +149,12 @@ pub async fn plan_against_cluster(
     force_conflicts: bool,
 ) -> Result<Plan, Failure> {
     let cluster = cluster::connect(&connect_options(env, concurrency)).await?;
-    let live = cluster::observe(&cluster, set, &observe_options(env, force_conflicts, &[])).await?;
+    let live = cluster::observe(
+        &cluster,
+        set,
+        &observe_options(env, &cluster, force_conflicts, &[]),
+    )
+    .await?;
     Ok(plan::build(&env.name, live.observations))
 }
 
