@@ -53,6 +53,9 @@ pub struct EnvironmentFile {
     pub notify: Vec<String>,
     #[serde(default)]
     pub kubernetes_version: Option<String>,
+    /// Namespace of the ApplySet parent Secret and the deploy Lease (default `default`).
+    #[serde(default)]
+    pub inventory_namespace: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -163,6 +166,7 @@ pub struct Environment {
     pub timeout: Duration,
     pub notify: Vec<String>,
     pub kubernetes_version: String,
+    pub inventory_namespace: String,
 }
 
 #[derive(Debug)]
@@ -364,6 +368,7 @@ impl Settings {
                         timeout: Duration::from_secs(300),
                         notify: Vec::new(),
                         kubernetes_version: version.clone(),
+                        inventory_namespace: "default".to_string(),
                     });
                 }
             }
@@ -421,6 +426,11 @@ impl Settings {
                 timeout,
                 notify: env.notify.clone(),
                 kubernetes_version: kv,
+                inventory_namespace: env
+                    .inventory_namespace
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "default".to_string()),
             });
         }
         for (name, n) in &file.notifications {

@@ -514,3 +514,61 @@ fn after_apply_kubectl_sees_no_diff_and_understands_the_applyset() {
     // kubectl reads the parent, validates its id and recognizes our tooling.
     assert!(err.contains("managed by tooling \"kubeship\""), "{err}");
 }
+
+#[test]
+fn on_a_terminal_it_shows_the_plan_and_asks() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED: `script` (util-linux) not found; the terminal prompt is not checked");
+        return;
+    }
+    let w = World::new();
+    base(&w);
+    let bin = assert_cmd::cargo::cargo_bin("kubeship");
+    let ask = |answer: &str| {
+        let cmd = format!(
+            "{} --repo {} apply --env dev",
+            bin.display(),
+            w.repo.path().display()
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("KUBECONFIG", &w.kubeconfig)
+            .env("HOME", w.home.path())
+            .env("NO_COLOR", "1")
+            .env_remove("GITLAB_CI")
+            .env_remove("GITHUB_ACTIONS")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().expect("wait");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let no = ask("n\n");
+    assert!(no.contains("Plan: 3 to create"), "{no}");
+    assert!(no.contains("Apply to dev (context fake)? [y/N]"), "{no}");
+    assert!(
+        w.fake
+            .get("v1", "ConfigMap", Some("shop"), "settings")
+            .is_none(),
+        "declined: nothing applied"
+    );
+    let yes = ask("y\n");
+    assert!(yes.contains("ConfigMap/shop/settings created"), "{yes}");
+    assert!(
+        w.fake
+            .get("v1", "ConfigMap", Some("shop"), "settings")
+            .is_some()
+    );
+}

@@ -132,32 +132,9 @@ fn every_format_in_one_run() {
             "--output",
             "text=out/report.txt",
         ])
-        .output();
-    // The output folder must exist: writing into a missing one is a usage error.
-    let out = out.unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("out/report.xml"), "{}", stderr(&out));
-
-    std::fs::create_dir(dir.path().join("out")).unwrap();
-    let out = kubeship(dir.path())
-        .args([
-            "validate",
-            "--all",
-            "--format",
-            "json",
-            "--output",
-            "junit=out/report.xml",
-            "--output",
-            "codequality=out/cq.json",
-            "--output",
-            "sarif=out/results.sarif",
-            "--output",
-            "github=out/annotations.txt",
-            "--output",
-            "text=out/report.txt",
-        ])
         .output()
         .unwrap();
+    // A missing output folder is created (CI artifact folders often do not exist yet).
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(

@@ -129,6 +129,63 @@ impl Api {
         .await
     }
 
+    /// All items of a collection (optionally filtered by a label selector), page by page;
+    /// items get the list's apiVersion and kind when the server leaves them out.
+    pub async fn list_all(
+        &self,
+        collection: &str,
+        label_selector: Option<&str>,
+    ) -> Result<Vec<Json>, ApiError> {
+        let selector = label_selector.map_or(String::new(), |s| {
+            format!("&labelSelector={}", query_escape(s))
+        });
+        let mut items = Vec::new();
+        let mut cont: Option<String> = None;
+        loop {
+            let url = match &cont {
+                Some(c) => format!(
+                    "{collection}?limit=500{selector}&continue={}",
+                    query_escape(c)
+                ),
+                None => format!("{collection}?limit=500{selector}"),
+            };
+            let page = self.get(&url).await?;
+            let api_version = page
+                .get("apiVersion")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            let kind = page
+                .get("kind")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .trim_end_matches("List")
+                .to_string();
+            for mut item in page
+                .get("items")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
+                if let Some(m) = item.as_object_mut() {
+                    m.entry("apiVersion")
+                        .or_insert_with(|| Json::String(api_version.clone()));
+                    m.entry("kind")
+                        .or_insert_with(|| Json::String(kind.clone()));
+                }
+                items.push(item);
+            }
+            cont = page
+                .pointer("/metadata/continue")
+                .and_then(Json::as_str)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string);
+            if cont.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     async fn call(
         &self,
         method: Method,

@@ -26,6 +26,8 @@ pub struct Endpoint {
 pub struct Cluster {
     pub api: Api,
     pub endpoint: Endpoint,
+    /// The context's namespace (`default` when it names none), for objects that name none.
+    pub default_namespace: String,
 }
 
 /// What the environment asks for.
@@ -166,9 +168,11 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster, ClusterError> {
             endpoint.context
         ))
     })?;
+    let default_namespace = client.default_namespace().to_string();
     Ok(Cluster {
         api: Api::new(client, opts.concurrency, opts.retry.unwrap_or_default()),
         endpoint,
+        default_namespace,
     })
 }
 

@@ -199,8 +199,7 @@ async fn read_all(api: &Api, objects: &[Watched]) -> Vec<Health> {
         .filter(|(_, n)| **n >= 8)
         .map(|(c, _)| *c)
         .collect();
-    let lists =
-        futures::future::join_all(bulk.iter().map(|c| super::observe::list_all(api, c))).await;
+    let lists = futures::future::join_all(bulk.iter().map(|c| api.list_all(c, None))).await;
     let mut listed: std::collections::HashMap<&str, std::collections::HashMap<String, Json>> =
         std::collections::HashMap::new();
     for (c, l) in bulk.iter().zip(lists) {

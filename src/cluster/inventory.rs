@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use super::api::{Api, ApiError, query_escape};
+use super::api::{Api, ApiError};
 use super::discovery::Discovery;
 
 pub const ID_LABEL: &str = "applyset.kubernetes.io/id";
@@ -140,59 +140,28 @@ pub async fn list_members(
     group_kinds: &BTreeSet<String>,
     namespaces: &BTreeSet<String>,
 ) -> Result<Vec<Json>, ApiError> {
-    let selector = query_escape(&format!("{PART_OF_LABEL}={}", set.id));
-    let mut paths = Vec::new();
+    let selector = format!("{PART_OF_LABEL}={}", set.id);
+    let mut collections = Vec::new();
     for gk in group_kinds {
         let (group, kind) = parse_group_kind(gk);
         let Some(res) = discovery.any_version(&group, &kind) else {
             continue;
         };
         if res.namespaced {
-            for ns in namespaces {
-                paths.push(format!(
-                    "{}?labelSelector={selector}",
-                    res.collection(Some(ns))
-                ));
-            }
+            collections.extend(namespaces.iter().map(|ns| res.collection(Some(ns))));
         } else {
-            paths.push(format!("{}?labelSelector={selector}", res.collection(None)));
+            collections.push(res.collection(None));
         }
     }
-    let lists = futures::future::join_all(paths.iter().map(|p| api.get(p))).await;
+    let lists =
+        futures::future::join_all(collections.iter().map(|c| api.list_all(c, Some(&selector))))
+            .await;
     let mut out = Vec::new();
-    for (path, list) in paths.iter().zip(lists) {
+    for list in lists {
         match list {
-            Ok(l) => {
-                let api_version = l
-                    .get("apiVersion")
-                    .and_then(Json::as_str)
-                    .unwrap_or("v1")
-                    .to_string();
-                let kind = l
-                    .get("kind")
-                    .and_then(Json::as_str)
-                    .unwrap_or("")
-                    .trim_end_matches("List")
-                    .to_string();
-                for mut item in l
-                    .get("items")
-                    .and_then(Json::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-                {
-                    // Lists may omit apiVersion and kind on items.
-                    if let Some(m) = item.as_object_mut() {
-                        m.entry("apiVersion")
-                            .or_insert_with(|| Json::String(api_version.clone()));
-                        m.entry("kind")
-                            .or_insert_with(|| Json::String(kind.clone()));
-                    }
-                    out.push(item);
-                }
-            }
-            Err(e) if e.is_not_found() || e.code == 403 => {
-                let _ = path;
-            }
+            Ok(items) => out.extend(items),
+            // A namespace that is gone, or a kind we may not list: nothing of ours to find there.
+            Err(e) if e.is_not_found() || e.code == 403 => {}
             Err(e) => return Err(e),
         }
     }

@@ -405,6 +405,16 @@ async fn observe_one(
     };
     let (live, dry) = futures::join!(get, api.patch(&dry_path, APPLY_PATCH, &t.body));
     let live = live.map_err(ClusterError::from_api)?;
+    if t.id.kind == "Secret"
+        && t.id.group.is_empty()
+        && let Some(l) = &live
+    {
+        for v in crate::plan::secret_values(l) {
+            if v.trim().len() >= 8 {
+                crate::redact::register(&v);
+            }
+        }
+    }
     let desired = match dry {
         Ok(v) => Desired::Object(v),
         Err(e) => refusal(e, t, created)?,
@@ -447,7 +457,7 @@ pub async fn prefetch_live(api: &Api, targets: &[Target]) -> Result<Listed, Clus
         .filter(|(_, n)| *n >= LIST_THRESHOLD)
         .map(|(c, _)| c)
         .collect();
-    let lists = futures::future::join_all(wanted.iter().map(|c| list_all(api, c))).await;
+    let lists = futures::future::join_all(wanted.iter().map(|c| api.list_all(c, None))).await;
     let mut listed = Listed::default();
     for (c, l) in wanted.into_iter().zip(lists) {
         match l {
@@ -467,55 +477,6 @@ pub async fn prefetch_live(api: &Api, targets: &[Target]) -> Result<Listed, Clus
         }
     }
     Ok(listed)
-}
-
-/// All items of a collection, page by page.
-pub async fn list_all(api: &Api, collection: &str) -> Result<Vec<Json>, ApiError> {
-    let mut items = Vec::new();
-    let mut cont: Option<String> = None;
-    loop {
-        let url = match &cont {
-            Some(c) => format!(
-                "{collection}?limit=500&continue={}",
-                super::api::query_escape(c)
-            ),
-            None => format!("{collection}?limit=500"),
-        };
-        let page = api.get(&url).await?;
-        let api_version = page
-            .get("apiVersion")
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string();
-        let kind = page
-            .get("kind")
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .trim_end_matches("List")
-            .to_string();
-        for mut item in page
-            .get("items")
-            .and_then(Json::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
-            if let Some(m) = item.as_object_mut() {
-                m.entry("apiVersion")
-                    .or_insert_with(|| Json::String(api_version.clone()));
-                m.entry("kind")
-                    .or_insert_with(|| Json::String(kind.clone()));
-            }
-            items.push(item);
-        }
-        cont = page
-            .pointer("/metadata/continue")
-            .and_then(Json::as_str)
-            .filter(|c| !c.is_empty())
-            .map(str::to_string);
-        if cont.is_none() {
-            return Ok(items);
-        }
-    }
 }
 
 /// Turns a refused dry-run into data, or a cluster failure into an error.

@@ -19,33 +19,34 @@ use crate::settings::{Environment, parse_duration};
 use super::diff::{connect_options, observe_options, render_env};
 
 /// The branch this CI pipeline runs for, and the repository's default branch, if in CI.
-pub fn ci_branches() -> Option<(Option<String>, Option<String>)> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if var("GITLAB_CI").is_some() {
-        return Some((var("CI_COMMIT_BRANCH"), var("CI_DEFAULT_BRANCH")));
+pub fn ci_branches(ci: &crate::notify::CiEnv) -> Option<(Option<String>, Option<String>)> {
+    use crate::notify::Platform;
+    match ci.platform()? {
+        Platform::GitLab => Some((ci.get("CI_COMMIT_BRANCH"), ci.get("CI_DEFAULT_BRANCH"))),
+        Platform::GitHub => {
+            let branch = ci
+                .get("GITHUB_REF")
+                .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
+                .or_else(|| {
+                    ci.get("GITHUB_REF_NAME")
+                        .filter(|_| ci.get("GITHUB_REF_TYPE").as_deref() == Some("branch"))
+                });
+            let default = ci
+                .get("GITHUB_EVENT_PATH")
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|e| {
+                    e.pointer("/repository/default_branch")
+                        .and_then(|b| b.as_str())
+                        .map(str::to_string)
+                });
+            Some((branch, default))
+        }
     }
-    if var("GITHUB_ACTIONS").is_some() {
-        let branch = var("GITHUB_REF")
-            .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
-            .or_else(|| {
-                var("GITHUB_REF_NAME")
-                    .filter(|_| var("GITHUB_REF_TYPE").as_deref() == Some("branch"))
-            });
-        let default = var("GITHUB_EVENT_PATH")
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|e| {
-                e.pointer("/repository/default_branch")
-                    .and_then(|b| b.as_str())
-                    .map(str::to_string)
-            });
-        return Some((branch, default));
-    }
-    None
 }
 
 fn branch_guard(env: &Environment, force: bool) -> Result<(), Failure> {
-    let Some((branch, default)) = ci_branches() else {
+    let Some((branch, default)) = ci_branches(&crate::notify::CiEnv::from_process()) else {
         return Ok(());
     };
     let wanted = env.branch.clone().or(default);
@@ -63,6 +64,28 @@ fn branch_guard(env: &Environment, force: bool) -> Result<(), Failure> {
             |b| format!("branch `{b}`")
         )
     )))
+}
+
+/// One apply, as `apply` and `ci` ask for it.
+#[derive(Clone, Debug)]
+pub struct ApplyRequest {
+    pub yes: bool,
+    pub dry_run: bool,
+    pub prune: bool,
+    pub prune_kinds: Vec<String>,
+    pub allow_empty: bool,
+    pub force_conflicts: bool,
+    pub timeout: Duration,
+    pub lock_timeout: Duration,
+    pub force_branch: bool,
+    pub concurrency: usize,
+}
+
+/// What an apply produced.
+pub struct Applied {
+    pub result: ApplyResult,
+    pub dry_run: bool,
+    pub endpoint: cluster::Endpoint,
 }
 
 pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failure> {
@@ -87,26 +110,68 @@ pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failu
             )));
         }
     }
-    branch_guard(&env, args.force_branch)?;
-    let set = render_env(&settings, &env)?;
+    let request = ApplyRequest {
+        yes: args.yes,
+        dry_run: args.dry_run,
+        prune: env.prune && !args.no_prune,
+        prune_kinds: args.prune_kind.clone(),
+        allow_empty: args.allow_empty,
+        force_conflicts: !args.no_force_conflicts,
+        timeout,
+        lock_timeout,
+        force_branch: args.force_branch,
+        concurrency: args.concurrency,
+    };
+    let applied = apply_env(&settings, &env, &request, printer)?;
+    let (result, dry_run) = (&applied.result, applied.dry_run);
+    for (format, path) in &outputs {
+        let text = match format {
+            Format::Json => report::apply::json(&env.name, result),
+            _ => report::apply::text(&env.name, result, dry_run),
+        };
+        super::write_output(path, &text)?;
+    }
+    match args.format {
+        Format::Json => printer.out(&report::apply::json(&env.name, result)),
+        _ => printer.out(&report::apply::text(&env.name, result, dry_run)),
+    }
+    if !dry_run {
+        super::ci_comment::after_apply(&settings, &env, &applied.endpoint, result, printer);
+    }
+    Ok(if result.failed() || !result.healthy() {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
+}
+
+/// Guards, render, observe, confirm, lock, execute: the whole apply of one environment.
+pub fn apply_env(
+    settings: &crate::settings::Settings,
+    env: &Environment,
+    req: &ApplyRequest,
+    printer: &Printer,
+) -> Result<Applied, Failure> {
+    branch_guard(env, req.force_branch)?;
+    let set = render_env(settings, env)?;
     for w in &set.warnings {
         printer.warn(&format!("{}: {}", set.sources.describe(w.pos), w.message));
     }
-    if set.objects.is_empty() && !args.allow_empty {
+    if set.objects.is_empty() && !req.allow_empty {
         return Err(Failure::findings(format!(
             "the render of `{}` is empty; refusing to apply (it would prune everything). Use --allow-empty if that is intended",
             env.name
         )));
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !args.yes && !args.dry_run && !interactive {
+    if !req.yes && !req.dry_run && !interactive {
         return Err(Failure::usage(
             "apply needs confirmation: no terminal to ask on; pass --yes (CI) or run it in a terminal",
         ));
     }
     let rt = super::runtime()?;
-    let outcome = rt.block_on(async {
-        let cluster = cluster::connect(&connect_options(&env, args.concurrency)).await?;
+    rt.block_on(async {
+        let cluster = cluster::connect(&connect_options(env, req.concurrency)).await?;
         printer.progress(&format!(
             "environment {} -> context {} ({})",
             env.name, cluster.endpoint.context, cluster.endpoint.server
@@ -114,21 +179,30 @@ pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failu
         let mut live = cluster::observe(
             &cluster,
             &set,
-            &observe_options(&env, !args.no_force_conflicts, &args.prune_kind),
+            &observe_options(env, &cluster, req.force_conflicts, &req.prune_kinds),
         )
         .await?;
         let plan = plan::build(&env.name, live.observations.clone());
-        if args.dry_run {
-            return Ok::<_, Failure>((dry_run_result(&plan), true, cluster.endpoint.clone()));
+        let endpoint = cluster.endpoint.clone();
+        if req.dry_run {
+            return Ok(Applied {
+                result: dry_run_result(&plan),
+                dry_run: true,
+                endpoint,
+            });
         }
-        if !args.yes {
+        if !req.yes {
             printer.out(&report::plan::text(&plan, printer.color_stdout()));
             if !plan.has_changes() && plan.summary().blocked == 0 {
-                return Ok((dry_run_result(&plan), false, cluster.endpoint.clone()));
+                return Ok(Applied {
+                    result: dry_run_result(&plan),
+                    dry_run: false,
+                    endpoint,
+                });
             }
             printer.prompt(&format!(
                 "Apply to {} (context {})? [y/N] ",
-                env.name, cluster.endpoint.context
+                env.name, endpoint.context
             ));
             let mut answer = String::new();
             let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -140,43 +214,38 @@ pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failu
         if !cluster::execute::needs_writes(&plan, &live) {
             printer.progress("nothing to change; checking health only");
             let result =
-                cluster::execute::verify_only(&cluster.api, &plan, &live, timeout, &progress).await;
-            return Ok((result, false, cluster.endpoint.clone()));
+                cluster::execute::verify_only(&cluster.api, &plan, &live, req.timeout, &progress)
+                    .await;
+            return Ok(Applied {
+                result,
+                dry_run: false,
+                endpoint,
+            });
         }
         let holder = lock::holder_identity();
-        let lock = lock::acquire(&cluster.api, "default", &env.name, &holder, lock_timeout).await?;
+        let lock = lock::acquire(
+            &cluster.api,
+            &env.inventory_namespace,
+            &env.name,
+            &holder,
+            req.lock_timeout,
+        )
+        .await?;
         let opts = ExecuteOptions {
-            prune: env.prune && !args.no_prune,
-            allow_empty: args.allow_empty,
-            force_conflicts: !args.no_force_conflicts,
-            timeout,
+            prune: req.prune,
+            allow_empty: req.allow_empty,
+            force_conflicts: req.force_conflicts,
+            timeout: req.timeout,
             wait: true,
         };
-        let progress = |m: &str| printer.progress(m);
         let result =
             cluster::execute::execute(&cluster.api, &plan, &mut live, &opts, &progress).await;
         lock.release().await;
-        Ok((result?, false, cluster.endpoint.clone()))
-    });
-    let (result, dry_run, endpoint) = outcome?;
-    for (format, path) in &outputs {
-        let text = match format {
-            Format::Json => report::apply::json(&env.name, &result),
-            _ => report::apply::text(&env.name, &result, dry_run),
-        };
-        super::write_output(path, &text)?;
-    }
-    match args.format {
-        Format::Json => printer.out(&report::apply::json(&env.name, &result)),
-        _ => printer.out(&report::apply::text(&env.name, &result, dry_run)),
-    }
-    if !dry_run {
-        super::ci_comment::after_apply(&settings, &env, &endpoint, &result, printer);
-    }
-    Ok(if result.failed() || !result.healthy() {
-        Exit::Findings
-    } else {
-        Exit::Success
+        Ok(Applied {
+            result: result?,
+            dry_run: false,
+            endpoint,
+        })
     })
 }
 

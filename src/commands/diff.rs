@@ -85,6 +85,7 @@ pub fn render_env(settings: &Settings, env: &Environment) -> Result<RenderedSet,
         )));
     }
     let set = render::render(&settings.repo_root, &dir).map_err(Failure::findings)?;
+    register_secret_values(&set);
     if let Some(d) = set.duplicate_keys.first() {
         return Err(Failure::findings(format!(
             "{}: duplicate key `{}` (first at line {}); Kubernetes would keep only one of them, remove one",
@@ -94,6 +95,23 @@ pub fn render_env(settings: &Settings, env: &Environment) -> Result<RenderedSet,
         )));
     }
     Ok(set)
+}
+
+/// Registers every Secret value of a render with the redactor, so that no message, error or
+/// report of diff, apply or ci can show one (short values are left alone: they would hide
+/// common words).
+pub fn register_secret_values(set: &RenderedSet) {
+    for o in set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "Secret" && o.group().is_empty())
+    {
+        for v in plan::secret_values(&o.node.to_json()) {
+            if v.trim().len() >= 8 {
+                crate::redact::register(&v);
+            }
+        }
+    }
 }
 
 pub fn connect_options(env: &Environment, concurrency: usize) -> ConnectOptions {
@@ -107,6 +125,7 @@ pub fn connect_options(env: &Environment, concurrency: usize) -> ConnectOptions 
 
 pub fn observe_options(
     env: &Environment,
+    cluster: &cluster::Cluster,
     force_conflicts: bool,
     extra_prune_kinds: &[String],
 ) -> ObserveOptions {
@@ -114,8 +133,8 @@ pub fn observe_options(
     prune_kinds.extend(extra_prune_kinds.iter().cloned());
     ObserveOptions {
         environment: env.name.clone(),
-        inventory_namespace: "default".into(),
-        default_namespace: "default".into(),
+        inventory_namespace: env.inventory_namespace.clone(),
+        default_namespace: cluster.default_namespace.clone(),
         prune_kinds,
         force_conflicts,
     }
@@ -130,7 +149,12 @@ pub async fn plan_against_cluster(
     force_conflicts: bool,
 ) -> Result<Plan, Failure> {
     let cluster = cluster::connect(&connect_options(env, concurrency)).await?;
-    let live = cluster::observe(&cluster, set, &observe_options(env, force_conflicts, &[])).await?;
+    let live = cluster::observe(
+        &cluster,
+        set,
+        &observe_options(env, &cluster, force_conflicts, &[]),
+    )
+    .await?;
     Ok(plan::build(&env.name, live.observations))
 }
 
@@ -169,6 +193,7 @@ pub fn plan_against_revision(
     } else {
         RenderedSet::default()
     };
+    register_secret_values(&old);
     let mut before: HashMap<_, serde_json::Value> = old
         .objects
         .iter()

@@ -17,11 +17,17 @@ pub fn run(cli: &Cli, args: &ValidateArgs, printer: &Printer) -> Result<Exit, Fa
             "--format markdown is not available for validate; use text, json, junit, codequality, sarif or github",
         ));
     }
-    let outputs = args
-        .output
-        .iter()
-        .map(|o| parse_output(o))
-        .collect::<Result<Vec<_>, _>>()?;
+    let outputs = super::parse_outputs(
+        &args.output,
+        &[
+            Format::Text,
+            Format::Json,
+            Format::Junit,
+            Format::Codequality,
+            Format::Sarif,
+            Format::Github,
+        ],
+    )?;
     let settings = super::load_settings(cli, args.target.path.as_deref())?;
 
     // (report name, folder, Kubernetes version) of each environment to validate.
@@ -48,12 +54,47 @@ pub fn run(cli: &Cli, args: &ValidateArgs, printer: &Printer) -> Result<Exit, Fa
         targets.push((t.name, t.dir, version));
     }
 
+    let report = validate_targets(&settings, targets, printer)?;
+
+    let stdout = match args.format {
+        Format::Text => {
+            let mut text = findings::text(
+                &report,
+                TextStyle {
+                    color: printer.color_stdout(),
+                },
+            );
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                text.push_str(&findings::github(&report));
+            }
+            text
+        }
+        f => render_format(f, &report),
+    };
+    for (format, path) in &outputs {
+        super::write_output(path, &render_format(*format, &report))?;
+    }
+    printer.out(&stdout);
+    super::ci_comment::write_outputs(0, report.errors(), printer);
+    Ok(if report.errors() > 0 {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
+}
+
+/// Validates each (report name, folder, Kubernetes version); notes go to stderr once.
+pub fn validate_targets(
+    settings: &crate::settings::Settings,
+    targets: Vec<(String, PathBuf, String)>,
+    printer: &Printer,
+) -> Result<ValidationReport, Failure> {
     let schemas = Schemas::new();
     let mut report = ValidationReport::default();
     let mut notes: Vec<String> = Vec::new();
     for (name, dir, version) in targets {
         let opts =
-            ValidateOptions::from_settings(&settings, &name, &version).map_err(Failure::usage)?;
+            ValidateOptions::from_settings(settings, &name, &version).map_err(Failure::usage)?;
         let env_report = match render::render(&settings.repo_root, &dir) {
             Ok(set) => schemas.validate(&set, &opts),
             Err(err) => {
@@ -72,32 +113,26 @@ pub fn run(cli: &Cli, args: &ValidateArgs, printer: &Printer) -> Result<Exit, Fa
         report.environments.push(env_report);
     }
 
-    let stdout = match args.format {
-        Format::Text => {
-            let mut text = findings::text(
-                &report,
-                TextStyle {
-                    color: printer.color_stdout(),
-                },
-            );
-            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-                text.push_str(&findings::github(&report));
-            }
-            text
-        }
-        f => render_format(f, &report),
-    };
-    for (format, path) in &outputs {
-        std::fs::write(path, render_format(*format, &report)).map_err(|e| {
-            Failure::usage(format!("--output: cannot write {}: {e}", path.display()))
-        })?;
-    }
-    printer.out(&stdout);
-    Ok(if report.errors() > 0 {
-        Exit::Findings
-    } else {
-        Exit::Success
-    })
+    Ok(report)
+}
+
+/// Validates environments, as `kubeship ci` does.
+pub fn validate_environments(
+    settings: &crate::settings::Settings,
+    envs: &[crate::settings::Environment],
+    printer: &Printer,
+) -> Result<ValidationReport, Failure> {
+    let targets = envs
+        .iter()
+        .map(|e| {
+            (
+                e.name.clone(),
+                settings.env_dir(e),
+                e.kubernetes_version.clone(),
+            )
+        })
+        .collect();
+    validate_targets(settings, targets, printer)
 }
 
 fn render_format(format: Format, report: &ValidationReport) -> String {
@@ -109,23 +144,4 @@ fn render_format(format: Format, report: &ValidationReport) -> String {
         Format::Sarif => findings::sarif(report),
         Format::Github => findings::github(report),
     }
-}
-
-/// `FORMAT=FILE`.
-fn parse_output(spec: &str) -> Result<(Format, PathBuf), Failure> {
-    use clap::ValueEnum;
-    let usage = || {
-        Failure::usage(format!(
-            "--output {spec}: expected FORMAT=FILE with FORMAT one of text, json, junit, codequality, sarif, github (e.g. --output junit=report.xml)"
-        ))
-    };
-    let (fmt, file) = spec.split_once('=').ok_or_else(usage)?;
-    if file.is_empty() {
-        return Err(usage());
-    }
-    let format = Format::from_str(fmt, true).map_err(|_| usage())?;
-    if format == Format::Markdown {
-        return Err(usage());
-    }
-    Ok((format, PathBuf::from(file)))
 }
