@@ -2,7 +2,8 @@
 //!
 //! Owns: the result stream on stdout, progress and warnings on stderr, `--quiet`, and color
 //! (`--color auto|always|never`, `NO_COLOR`, terminal detection). Every line that leaves the
-//! process passes through [`crate::redact`] first.
+//! process passes through [`crate::redact`] first, except the rendered YAML stream, which is the
+//! repository's own content and must stay byte-exact.
 //! Must not: decide what to say; commands and reports decide, the printer only writes.
 
 use std::io::{IsTerminal, Write};
@@ -55,6 +56,14 @@ impl Printer {
     /// The command's result (YAML, a report): always printed, even with `--quiet`.
     pub fn out(&self, text: &str) {
         let text = crate::redact::redact(text);
+        let mut lock = std::io::stdout().lock();
+        let _ = lock.write_all(text.as_bytes());
+        let _ = lock.flush();
+    }
+
+    /// Repository content written back verbatim (the rendered YAML stream): it is already in
+    /// Git, and rewriting any byte of it would change what a pipe applies.
+    pub fn out_raw(&self, text: &str) {
         let mut lock = std::io::stdout().lock();
         let _ = lock.write_all(text.as_bytes());
         let _ = lock.flush();

@@ -330,3 +330,17 @@ fn a_path_outside_the_repository_is_refused() {
         r.stderr
     );
 }
+
+#[test]
+fn rendered_yaml_is_the_repository_content_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cm = "apiVersion: v1\ndata:\n  hook: https://hooks.slack.com/services/T0/B0/abc\nkind: ConfigMap\nmetadata:\n  name: hooks\n";
+    write(&dir.path().join("env/cm.yaml"), cm);
+    let r = run(kubeship()
+        .arg("render")
+        .arg("--repo")
+        .arg(dir.path())
+        .arg(dir.path().join("env")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, cm);
+}

@@ -21,6 +21,6 @@ pub fn run(cli: &Cli, args: &RenderArgs, printer: &Printer) -> Result<Exit, Fail
             d.first.line
         )));
     }
-    printer.out(&emit::write_stream(set.objects.iter().map(|o| &o.node)));
+    printer.out_raw(&emit::write_stream(set.objects.iter().map(|o| &o.node)));
     Ok(Exit::Success)
 }
