@@ -58,22 +58,3 @@ impl Failure {
         Failure::new(Exit::Incomplete, error)
     }
 }
-
-/// Lets `?` turn any error into a failure of a chosen kind.
-pub trait Context<T> {
-    fn or_exit(self, exit: Exit) -> Result<T, Failure>;
-}
-
-impl<T, E: Into<anyhow::Error>> Context<T> for Result<T, E> {
-    fn or_exit(self, exit: Exit) -> Result<T, Failure> {
-        self.map_err(|e| Failure::new(exit, e))
-    }
-}
-
-pub const TABLE: &str = "Exit codes:
-  0  success, nothing to report
-  1  findings: validation errors, a broken kustomization, changes with `diff --exit-code`,
-     objects failed or unhealthy after apply
-  2  usage or configuration error (bad flag, unknown environment, unreadable kubeship.yaml)
-  3  could not complete: cluster unreachable, guard refused, lock not acquired,
-     API failure after retries";

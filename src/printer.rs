@@ -40,17 +40,8 @@ impl Printer {
         }
     }
 
-    /// A printer that writes nothing in color; for tests and machine formats.
-    pub fn plain() -> Printer {
-        Printer::new(false, ColorChoice::Never)
-    }
-
     pub fn color_stdout(&self) -> bool {
         self.color_out
-    }
-
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
     }
 
     /// The command's result (YAML, a report): always printed, even with `--quiet`.

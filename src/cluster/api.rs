@@ -63,7 +63,6 @@ pub struct Api {
     client: kube::Client,
     limit: Arc<Semaphore>,
     retry: RetryPolicy,
-    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub const APPLY_PATCH: &str = "application/apply-patch+yaml";
@@ -75,13 +74,7 @@ impl Api {
             client,
             limit: Arc::new(Semaphore::new(concurrency.max(1))),
             retry,
-            requests: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
-    }
-
-    /// Requests sent so far (retries included).
-    pub fn request_count(&self) -> u64 {
-        self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub async fn get(&self, path: &str) -> Result<Json, ApiError> {
@@ -229,8 +222,6 @@ impl Api {
         body: Option<Vec<u8>>,
         content_type: Option<&str>,
     ) -> Result<Json, (ApiError, Option<Duration>)> {
-        self.requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut req = Request::builder()
             .method(method.clone())
             .uri(path)

@@ -60,7 +60,6 @@ pub struct ApplyResult {
     pub objects: Vec<ObjectResult>,
     /// Objects not healthy when the wait ended, with their state.
     pub unhealthy: Vec<(String, String)>,
-    pub pruned_skipped_reason: Option<String>,
     pub duration: Duration,
 }
 
@@ -265,7 +264,6 @@ pub async fn execute(
                 kept_nss.insert(ns.to_string());
             }
         }
-        result.pruned_skipped_reason = skip_reason.clone();
     } else {
         // Prunes are already in reverse dependency order in the plan; delete them one by one.
         for c in &prunes {
@@ -449,7 +447,6 @@ pub async fn verify_only(
     ApplyResult {
         objects,
         unhealthy,
-        pruned_skipped_reason: None,
         duration: start.elapsed(),
     }
 }

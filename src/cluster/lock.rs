@@ -31,7 +31,6 @@ fn parse_time(s: &str) -> Option<jiff::Timestamp> {
 pub struct Lock {
     api: Api,
     path: String,
-    holder: String,
     state: Arc<Mutex<Json>>,
     renewer: tokio::task::JoinHandle<()>,
 }
@@ -115,7 +114,7 @@ pub async fn acquire(
         };
         match attempt {
             Ok(Some(lease)) => {
-                return Ok(start_renewal(api.clone(), path, holder.to_string(), lease));
+                return Ok(start_renewal(api.clone(), path, lease));
             }
             Ok(None) => {}
             // Someone else created or updated it between our read and write: look again.
@@ -133,7 +132,7 @@ pub async fn acquire(
     }
 }
 
-fn start_renewal(api: Api, path: String, holder: String, lease: Json) -> Lock {
+fn start_renewal(api: Api, path: String, lease: Json) -> Lock {
     let state = Arc::new(Mutex::new(lease));
     let (api2, path2, state2) = (api.clone(), path.clone(), state.clone());
     let renewer = tokio::spawn(async move {
@@ -150,17 +149,12 @@ fn start_renewal(api: Api, path: String, holder: String, lease: Json) -> Lock {
     Lock {
         api,
         path,
-        holder,
         state,
         renewer,
     }
 }
 
 impl Lock {
-    pub fn holder(&self) -> &str {
-        &self.holder
-    }
-
     /// Stops renewing and releases the Lease (clears the holder).
     pub async fn release(self) {
         self.renewer.abort();

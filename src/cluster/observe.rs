@@ -511,12 +511,3 @@ pub fn membership(targets: &[Target]) -> (BTreeSet<String>, BTreeSet<String>) {
     }
     (gks, nss)
 }
-
-/// Index from rendered target identity to target, for executing a plan.
-pub fn target_index(targets: &[Target]) -> HashMap<ObjectRef, usize> {
-    targets
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.clone(), i))
-        .collect()
-}

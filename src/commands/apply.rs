@@ -273,7 +273,6 @@ fn dry_run_result(plan: &plan::Plan) -> ApplyResult {
     ApplyResult {
         objects,
         unhealthy: Vec::new(),
-        pruned_skipped_reason: None,
         duration: Duration::ZERO,
     }
 }

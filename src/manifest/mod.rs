@@ -10,5 +10,5 @@ pub mod sources;
 pub mod yaml;
 
 pub use node::{Entry, FileId, Node, Pos, Scalar, Style, Text, Value};
-pub use object::{Object, ObjectRef, ObjectSet, Origin};
+pub use object::{Object, ObjectRef, Origin};
 pub use sources::Sources;

@@ -227,14 +227,6 @@ impl Node {
         keys.iter().try_fold(self, |n, k| n.get(k))
     }
 
-    pub fn path_mut(&mut self, keys: &[&str]) -> Option<&mut Node> {
-        let mut node = self;
-        for k in keys {
-            node = node.get_mut(k)?;
-        }
-        Some(node)
-    }
-
     /// Text of the scalar at `keys`, if it is a non-null scalar.
     pub fn path_name(&self, keys: &[&str]) -> Option<&str> {
         self.path(keys)?.as_name()
@@ -343,23 +335,6 @@ impl Node {
             Value::Scalar(..) => {}
             Value::Seq(items) => items.iter().for_each(|n| n.walk(f)),
             Value::Map(entries) => entries.iter().for_each(|e| e.value.walk(f)),
-        }
-    }
-
-    /// Sets the position of this node and every node below it that has none.
-    pub fn fill_pos(&mut self, pos: Pos) {
-        if !self.pos.is_known() {
-            self.pos = pos;
-        }
-        match &mut self.value {
-            Value::Scalar(..) => {}
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.fill_pos(pos)),
-            Value::Map(entries) => entries.iter_mut().for_each(|e| {
-                if !e.key.pos.is_known() {
-                    e.key.pos = pos;
-                }
-                e.value.fill_pos(pos)
-            }),
         }
     }
 

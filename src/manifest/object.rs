@@ -1,7 +1,7 @@
 //! Kubernetes objects as the pipeline carries them.
 //!
 //! Owns: [`Object`] (a node tree plus where it came from), [`ObjectRef`]
-//! (group/version/kind/namespace/name and its `Kind/ns/name` display), [`ObjectSet`], the
+//! (group/version/kind/namespace/name and its `Kind/ns/name` display), the
 //! built-in cluster-scoped kinds, and the kind order used to stage applies.
 //! Must not: render, validate or talk to a cluster.
 
@@ -41,11 +41,6 @@ impl ObjectRef {
         } else {
             format!("{}/{}", self.group, self.version)
         }
-    }
-
-    /// Group and kind, the part of the identity that survives a version change.
-    pub fn group_kind(&self) -> (&str, &str) {
-        (&self.group, &self.kind)
     }
 }
 
@@ -94,12 +89,6 @@ impl Object {
         split_api_version(self.api_version()).0
     }
 
-    pub fn labels(&self) -> &[super::node::Entry] {
-        self.node
-            .path(&["metadata", "labels"])
-            .map_or(&[], Node::entries)
-    }
-
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.node
             .path(&["metadata", "annotations", key])
@@ -122,26 +111,6 @@ impl Object {
         node.is_map()
             && node.path_name(&["apiVersion"]).is_some()
             && node.path_name(&["kind"]).is_some()
-    }
-}
-
-/// The objects of one environment, in render order.
-#[derive(Clone, Debug, Default)]
-pub struct ObjectSet {
-    pub objects: Vec<Object>,
-}
-
-impl ObjectSet {
-    pub fn len(&self) -> usize {
-        self.objects.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
-    }
-
-    pub fn iter(&self) -> std::slice::Iter<'_, Object> {
-        self.objects.iter()
     }
 }
 
