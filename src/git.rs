@@ -26,17 +26,22 @@ fn git(repo: &Path) -> Command {
     c
 }
 
-/// Exports `rev` of the repository at `repo` (`git archive REV | tar -x`).
-pub fn export(repo: &Path, rev: &str) -> Result<Export, GitError> {
-    if rev.starts_with('-') {
-        return Err(GitError(format!("`{rev}` is not a revision")));
-    }
+/// Whether `rev` names a commit in the repository at `repo`.
+pub fn has_revision(repo: &Path, rev: &str) -> Result<bool, GitError> {
     let verify = git(repo)
         .args(["rev-parse", "--verify", "--quiet"])
         .arg(format!("{rev}^{{commit}}"))
         .output()
         .map_err(|e| GitError(format!("cannot run git: {e}; install git")))?;
-    if !verify.status.success() {
+    Ok(verify.status.success())
+}
+
+/// Exports `rev` of the repository at `repo` (`git archive REV | tar -x`).
+pub fn export(repo: &Path, rev: &str) -> Result<Export, GitError> {
+    if rev.starts_with('-') {
+        return Err(GitError(format!("`{rev}` is not a revision")));
+    }
+    if !has_revision(repo, rev)? {
         return Err(GitError(format!(
             "git revision `{rev}` is not known in {}; fetch it first (for a merge request: git fetch origin <target-branch>)",
             repo.display()

@@ -136,7 +136,7 @@ pub fn run(cli: &Cli, args: &ApplyArgs, printer: &Printer) -> Result<Exit, Failu
         _ => printer.out(&report::apply::text(&env.name, result, dry_run)),
     }
     if !dry_run {
-        super::ci_comment::after_apply(&settings, &env, &applied.endpoint, result, printer);
+        super::ci_face::after_apply(&settings, &env, &applied.endpoint, result, printer);
     }
     Ok(if result.failed() || !result.healthy() {
         Exit::Findings
@@ -182,7 +182,7 @@ pub fn apply_env(
             &observe_options(env, &cluster, req.force_conflicts, &req.prune_kinds),
         )
         .await?;
-        let plan = plan::build(&env.name, live.observations.clone());
+        let plan = plan::build(&env.name, std::mem::take(&mut live.observations));
         let endpoint = cluster.endpoint.clone();
         if req.dry_run {
             return Ok(Applied {

@@ -201,7 +201,7 @@ fn change_request_diff(
         let set = render_env(settings, env)?;
         if cluster_available(env) {
             let rt = super::runtime()?;
-            rt.block_on(plan_against_cluster(settings, env, &set, 16, true))
+            rt.block_on(plan_against_cluster(env, &set, 16, true))
         } else {
             let Some(target) = target else {
                 return Err(Failure::usage(format!(
@@ -213,10 +213,10 @@ fn change_request_diff(
                 "environment `{}`: no cluster context here; diffing against `{target}`",
                 env.name
             ));
-            let rev = if crate::git::top_level(&settings.repo_root).is_some()
-                && crate::git::export(&settings.repo_root, &format!("origin/{target}")).is_ok()
-            {
-                format!("origin/{target}")
+            // Prefer the remote branch: CI checkouts rarely have the local one.
+            let remote = format!("origin/{target}");
+            let rev = if crate::git::has_revision(&settings.repo_root, &remote).unwrap_or(false) {
+                remote
             } else {
                 target.to_string()
             };
@@ -225,7 +225,7 @@ fn change_request_diff(
     })();
     match result {
         Ok(plan) => {
-            let md = report::plan::markdown(&plan, "", super::diff::DEFAULT_MARKDOWN_BYTES);
+            let md = report::plan::markdown(&plan, super::diff::DEFAULT_MARKDOWN_BYTES);
             if let Err(f) = super::write_output(
                 std::path::Path::new(&format!("kubeship-diff-{}.md", env.name)),
                 &md,
@@ -233,7 +233,7 @@ fn change_request_diff(
                 printer.warn(&f.to_string());
             }
             printer.out(&report::plan::text(&plan, printer.color_stdout()));
-            if let Err(f) = super::ci_comment::post_diff(settings, env, &plan, printer) {
+            if let Err(f) = super::ci_face::post_diff(settings, env, &plan, printer) {
                 printer.warn(&f.to_string());
             }
             if plan.summary().blocked > 0 {
@@ -268,13 +268,7 @@ fn apply(settings: &Settings, env: &Environment, printer: &Printer) -> Exit {
     match apply_env(settings, env, &apply_request(env), printer) {
         Ok(applied) => {
             printer.out(&report::apply::text(&env.name, &applied.result, false));
-            super::ci_comment::after_apply(
-                settings,
-                env,
-                &applied.endpoint,
-                &applied.result,
-                printer,
-            );
+            super::ci_face::after_apply(settings, env, &applied.endpoint, &applied.result, printer);
             if applied.result.failed() || !applied.result.healthy() {
                 Exit::Findings
             } else {
@@ -293,7 +287,7 @@ fn drift(settings: &Settings, env: &Environment, ci: &CiEnv, printer: &Printer) 
     let result = (|| -> Result<crate::plan::Plan, Failure> {
         let set = render_env(settings, env)?;
         let rt = super::runtime()?;
-        rt.block_on(plan_against_cluster(settings, env, &set, 16, true))
+        rt.block_on(plan_against_cluster(env, &set, 16, true))
     })();
     match result {
         Ok(plan) => {
@@ -309,7 +303,7 @@ fn drift(settings: &Settings, env: &Environment, ci: &CiEnv, printer: &Printer) 
                 .filter(|c| c.action.is_change())
                 .map(|c| notify::Change::new(c.id.to_string(), c.action.name()))
                 .collect();
-            super::ci_comment::send_event(settings, env, &event, ci, printer);
+            super::ci_face::send_event(settings, env, &event, ci, printer);
             printer.warn(&format!(
                 "environment `{}` drifted from Git: {} (run with --reconcile, or apply, to restore it)",
                 env.name,

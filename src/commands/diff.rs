@@ -39,34 +39,28 @@ pub fn run(cli: &Cli, args: &DiffArgs, printer: &Printer) -> Result<Exit, Failur
     }
     let plan = if args.against == "cluster" {
         let rt = super::runtime()?;
-        rt.block_on(plan_against_cluster(
-            &settings,
-            &env,
-            &set,
-            args.concurrency,
-            true,
-        ))?
+        rt.block_on(plan_against_cluster(&env, &set, args.concurrency, true))?
     } else {
         plan_against_revision(&settings, &env, &set, &args.against)?
     };
     let max = args.max_bytes.unwrap_or(DEFAULT_MARKDOWN_BYTES);
     let render_as = |f: Format| match f {
         Format::Json => report::plan::json(&plan),
-        Format::Markdown => report::plan::markdown(&plan, "", max),
+        Format::Markdown => report::plan::markdown(&plan, max),
         _ => report::plan::text(&plan, false),
     };
     for (format, path) in &outputs {
         super::write_output(path, &render_as(*format))?;
     }
     if args.comment {
-        super::ci_comment::post_diff(&settings, &env, &plan, printer)?;
+        super::ci_face::post_diff(&settings, &env, &plan, printer)?;
     }
     match args.format {
         Format::Text => printer.out(&report::plan::text(&plan, printer.color_stdout())),
         f => printer.out(&render_as(f)),
     }
     let s = plan.summary();
-    super::ci_comment::write_outputs(s.create + s.update + s.delete, s.blocked, printer);
+    super::ci_face::write_outputs(s.create + s.update + s.delete, s.blocked, printer);
     let blocked = s.blocked > 0;
     Ok(if blocked || (args.exit_code && plan.has_changes()) {
         Exit::Findings
@@ -142,7 +136,6 @@ pub fn observe_options(
 
 /// Observes the cluster and plans; read-only.
 pub async fn plan_against_cluster(
-    _settings: &Settings,
     env: &Environment,
     set: &RenderedSet,
     concurrency: usize,

@@ -3,7 +3,7 @@
 
 pub mod apply;
 pub mod ci;
-pub mod ci_comment;
+pub mod ci_face;
 pub mod diff;
 pub mod images;
 pub mod init;

@@ -75,7 +75,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs, printer: &Printer) -> Result<Exit, Fa
         super::write_output(path, &render_format(*format, &report))?;
     }
     printer.out(&stdout);
-    super::ci_comment::write_outputs(0, report.errors(), printer);
+    super::ci_face::write_outputs(0, report.errors(), printer);
     Ok(if report.errors() > 0 {
         Exit::Findings
     } else {

@@ -185,12 +185,10 @@ fn details(c: &Change, limit: usize) -> String {
     s
 }
 
-/// Markdown for a merge-request comment or job summary, at most `max_bytes` long. `header`
-/// is put first verbatim (for example a hidden sticky-comment marker).
-pub fn markdown(plan: &Plan, header: &str, max_bytes: usize) -> String {
+/// Markdown for a merge-request comment, job summary or artifact, at most `max_bytes` long.
+pub fn markdown(plan: &Plan, max_bytes: usize) -> String {
     let s = plan.summary();
     let mut out = String::new();
-    out.push_str(header);
     let _ = writeln!(out, "### kubeship diff: `{}`\n", plan.environment);
     let _ = writeln!(
         out,
@@ -335,7 +333,7 @@ mod tests {
 
     #[test]
     fn markdown_lists_deletions_first_and_closes_fences() {
-        let md = markdown(&sample(), "", 65_536);
+        let md = markdown(&sample(), 65_536);
         let del = md.find("🗑️").unwrap();
         let upd = md.find("✏️").unwrap();
         assert!(del < upd, "{md}");
@@ -360,10 +358,10 @@ mod tests {
                 &"+line\n".repeat(200),
             ));
         }
-        let md = markdown(&p, "<!-- marker -->\n", 20_000);
+        let md = markdown(&p, 20_000);
         assert!(md.len() <= 20_000, "{}", md.len());
         assert!(md.contains("**Truncated:**"), "{md}");
-        assert!(md.starts_with("<!-- marker -->\n"));
+        assert!(md.starts_with("### kubeship diff: `dev`"));
         let fences = md.lines().filter(|l| l.starts_with("```")).count();
         assert_eq!(fences % 2, 0, "every fence closed");
     }

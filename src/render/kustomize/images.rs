@@ -68,9 +68,7 @@ fn update(node: &mut Node, pattern: &Regex, img: &ImageArgs) {
         out.push('@');
         out.push_str(&digest);
     }
-    let pos = node.pos;
     *node = Node::string(out).at(img.pos);
-    let _ = pos;
 }
 
 /// kustomize's image.Split: (name, tag, digest), ignoring a `:` in the registry host part.

@@ -24,7 +24,7 @@ pub fn post_diff(
 ) -> Result<(), Failure> {
     let ci = CiEnv::from_process();
     let target = CommentTarget::from_env(&ci);
-    let body = report::plan::markdown(plan, "", target.budget(&env.name));
+    let body = report::plan::markdown(plan, target.budget(&env.name));
     match notify::append_job_summary(&ci, &body) {
         Ok(_) => {}
         Err(e) => printer.warn(&format!("job summary: {e}")),
