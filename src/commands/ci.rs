@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::cli::{CiArgs, Cli};
-use crate::cluster::connect::{ConnectOptions, resolve};
+use crate::cluster::connect::resolve;
 use crate::exit::{Exit, Failure};
 use crate::images::{self, RegistryClient, RegistryOptions};
 use crate::notify::{self, CiEnv, Event, EventKind, Platform};
@@ -19,7 +19,7 @@ use crate::report;
 use crate::settings::{Environment, Settings};
 
 use super::apply::{ApplyRequest, apply_env};
-use super::diff::{plan_against_cluster, plan_against_revision, render_env};
+use super::diff::{connect_options, plan_against_cluster, plan_against_revision, render_env};
 
 /// What kind of pipeline this is.
 #[derive(Clone, Debug, PartialEq)]
@@ -182,13 +182,7 @@ fn validate(
 
 /// Whether the environment's cluster can be reached from here (a context resolves).
 fn cluster_available(env: &Environment) -> bool {
-    resolve(&ConnectOptions {
-        context: env.context.clone(),
-        server: env.server.clone(),
-        concurrency: 1,
-        retry: None,
-    })
-    .is_ok()
+    resolve(&connect_options(env, 1)).is_ok()
 }
 
 fn change_request_diff(
